@@ -1,0 +1,140 @@
+// swift-tools-version:6.2
+// Hummingbird 2.28 and swift-prometheus 2.4 declare tools-version 6.2 in their manifests.
+
+import PackageDescription
+
+/// The three upcoming features every target of ours enables (the same as Hummingbird's).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
+let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "_CryptoExtras", package: "swift-crypto")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+
+let package = Package(
+    name: "sigillum",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sigillumd", targets: ["sigillumd"]),
+        .executable(name: "sigillum", targets: ["sigillum"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: Protocol messages (pure DER models, no I/O)
+        .target(name: "PKIMessages", dependencies: [asn1, x509], swiftSettings: strictSettings),
+
+        // MARK: Keys and signatures
+        .target(
+            name: "Signing",
+            dependencies: [asn1, x509, crypto, cryptoExtras],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: UTC clock state
+        .target(name: "CSysClock"),
+        .target(name: "ClockDiscipline", dependencies: ["CSysClock", lifecycle], swiftSettings: strictSettings),
+
+        // MARK: Durable records
+        .target(
+            name: "Ledger",
+            dependencies: [
+                crypto, logging, metrics, lifecycle,
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: RFC 3161 Time-Stamp Authority
+        .target(
+            name: "TimeStampAuthority",
+            dependencies: ["PKIMessages", "Signing", "ClockDiscipline", "Ledger", asn1, x509, crypto, logging, metrics],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Development PKI for the embedded default
+        .target(
+            name: "DevelopmentPKI",
+            dependencies: ["Signing", asn1, x509, crypto, cryptoExtras],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Configuration
+        .target(
+            name: "ApplianceConfig",
+            dependencies: [asn1, .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: HTTP services
+        .target(
+            name: "HTTPFront",
+            dependencies: [
+                "TimeStampAuthority", logging, metrics, nioCore,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "sigillumd",
+            dependencies: [
+                "ApplianceConfig", "DevelopmentPKI", "Signing", "ClockDiscipline", "Ledger", "TimeStampAuthority",
+                "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "sigillum",
+            dependencies: [
+                "PKIMessages", "Ledger", "DevelopmentPKI", "Signing", argumentParser, asn1, x509, crypto,
+                nioCore, nioPosix, nioHTTP1,
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "PKIMessagesTests", dependencies: ["PKIMessages", asn1, x509], swiftSettings: strictSettings),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "DevelopmentPKI", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", crypto], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TimeStampAuthorityTests",
+            dependencies: ["TimeStampAuthority", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", "ClockDiscipline", asn1, x509, crypto],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PKIMessages", asn1, x509],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,212 @@
+public import SwiftASN1
+
+/// The validated configuration of `sigillumd`: every value typed and checked, paths absolute.
+///
+/// Produced by `ConfigurationLoader` from a YAML file or from the embedded development default; modules receive
+/// the parts they need and never read files or the environment themselves.
+public struct ApplianceConfiguration: Sendable, Hashable {
+    /// Where keys, the development PKI and the ledger live.
+    public var stateDirectory: String
+    /// The public listener (TSA).
+    public var listen: ListenAddress
+    /// The admin listener (`/health`, `/metrics`); keep it off public interfaces.
+    public var adminListen: ListenAddress
+    public var http: HTTPSettings
+    public var ledger: LedgerSettings
+    public var tsa: TSASettings
+    /// True when this is the embedded development default (creates the development PKI).
+    public var isDevelopmentDefault: Bool
+
+    public init(
+        stateDirectory: String,
+        listen: ListenAddress,
+        adminListen: ListenAddress,
+        http: HTTPSettings,
+        ledger: LedgerSettings,
+        tsa: TSASettings,
+        isDevelopmentDefault: Bool
+    ) {
+        self.stateDirectory = stateDirectory
+        self.listen = listen
+        self.adminListen = adminListen
+        self.http = http
+        self.ledger = ledger
+        self.tsa = tsa
+        self.isDevelopmentDefault = isDevelopmentDefault
+    }
+}
+
+/// `HOST:PORT`, with `[v6]:PORT` for IPv6 literals.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT` or `[IPv6]:PORT`; port 0 asks the kernel for a free one.
+    public init(parsing text: String, keyPath: String = "listen") throws(ConfigError) {
+        var host: Substring
+        var portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw .invalid(keyPath, "\"\(text)\" is not [IPv6]:PORT")
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else {
+                throw .invalid(keyPath, "\"\(text)\" is not HOST:PORT (e.g. 127.0.0.1:8080)")
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty else { throw .invalid(keyPath, "\"\(text)\" has no host") }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw .invalid(keyPath, "\"\(text)\" has no valid port (0–65535)")
+        }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+}
+
+/// Limits of the HTTP front.
+public struct HTTPSettings: Sendable, Hashable {
+    /// Largest accepted request body in bytes (`/tsa`); larger ones get 413 before they are read whole.
+    public var maxRequestBytes: Int
+    /// Seconds an idle keep-alive connection is kept open.
+    public var idleTimeoutSeconds: Int
+
+    public init(maxRequestBytes: Int = 16 * 1024, idleTimeoutSeconds: Int = 30) {
+        self.maxRequestBytes = maxRequestBytes
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+}
+
+/// The durable store.
+public struct LedgerSettings: Sendable, Hashable {
+    /// Absolute path of the SQLite file.
+    public var databasePath: String
+    /// Most records committed in one transaction (group commit).
+    public var maxBatchSize: Int
+    /// The instance id inside every token serial; nil lets the ledger pick a random one once and keep it.
+    public var instanceID: UInt32?
+
+    public init(databasePath: String, maxBatchSize: Int = 512, instanceID: UInt32? = nil) {
+        self.databasePath = databasePath
+        self.maxBatchSize = maxBatchSize
+        self.instanceID = instanceID
+    }
+}
+
+/// Where a signer's key and certificate come from.
+public struct SignerSettings: Sendable, Hashable {
+    /// Only software key files for now; PKCS#11 and PIV come with their issues.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case software
+    }
+
+    /// RSA padding for RSA keys.
+    public enum RSAPadding: String, Sendable, Hashable, CaseIterable {
+        case pkcs1
+        case pss
+    }
+
+    public var kind: Kind
+    /// Absolute path of the private key (PEM or DER; PKCS#8, SEC1 or PKCS#1).
+    public var keyFile: String
+    /// Absolute path of the signer's certificate.
+    public var certificateFile: String
+    /// Absolute path of a file with the issuing chain (nearest issuer first), if any.
+    public var chainFile: String?
+    public var rsaPadding: RSAPadding
+
+    public init(kind: Kind = .software, keyFile: String, certificateFile: String, chainFile: String?, rsaPadding: RSAPadding = .pkcs1) {
+        self.kind = kind
+        self.keyFile = keyFile
+        self.certificateFile = certificateFile
+        self.chainFile = chainFile
+        self.rsaPadding = rsaPadding
+    }
+}
+
+/// One TSA policy (ETSI EN 319 421 §5.2).
+public struct PolicySettings: Sendable, Hashable {
+    public var oid: ASN1ObjectIdentifier
+    /// Qualified policies put the EN 319 422 §9.1 qcStatements extension (esi4-qtstStatement-1) into each token.
+    public var qualified: Bool
+
+    public init(oid: ASN1ObjectIdentifier, qualified: Bool) {
+        self.oid = oid
+        self.qualified = qualified
+    }
+}
+
+/// Hash algorithms a message imprint may use.
+public enum ImprintHashAlgorithm: String, Sendable, Hashable, CaseIterable {
+    case sha256, sha384, sha512
+    case sha3_256 = "sha3-256"
+    case sha3_384 = "sha3-384"
+    case sha3_512 = "sha3-512"
+    /// Weak: only accepted when listed explicitly.
+    case sha1
+    /// Broken: only accepted when listed explicitly.
+    case md5
+
+    public static let defaults: [ImprintHashAlgorithm] = [.sha256, .sha384, .sha512, .sha3_256, .sha3_384, .sha3_512]
+}
+
+/// Which clock gate protects the TSA.
+public enum ClockGateMode: String, Sendable, Hashable, CaseIterable {
+    /// Refuse tokens (timeNotAvailable) while the kernel reports STA_UNSYNC.
+    case kernel
+    /// No gate (development only: these machines have no NTP discipline).
+    case disabled
+}
+
+/// The time-stamping service.
+public struct TSASettings: Sendable, Hashable {
+    public var enabled: Bool
+    public var signer: SignerSettings
+    /// Accepted policies; the first with `default` (or the first) is used when a request names none.
+    public var policies: [PolicySettings]
+    public var defaultPolicy: ASN1ObjectIdentifier
+    public var acceptedHashAlgorithms: [ImprintHashAlgorithm]
+    /// The accuracy stated in tokens, in microseconds; 0 leaves the field out.
+    public var accuracyMicroseconds: Int64
+    /// TSTInfo `ordering`.
+    public var ordering: Bool
+    /// Put the TSU certificate's subject into TSTInfo `tsa`.
+    public var includeTSAName: Bool
+    /// With certReq, include the issuing chain as well as the TSU certificate.
+    public var includeChain: Bool
+    public var clockGate: ClockGateMode
+
+    public init(
+        enabled: Bool = true,
+        signer: SignerSettings,
+        policies: [PolicySettings],
+        defaultPolicy: ASN1ObjectIdentifier,
+        acceptedHashAlgorithms: [ImprintHashAlgorithm] = ImprintHashAlgorithm.defaults,
+        accuracyMicroseconds: Int64 = 1_000_000,
+        ordering: Bool = false,
+        includeTSAName: Bool = false,
+        includeChain: Bool = false,
+        clockGate: ClockGateMode = .kernel
+    ) {
+        self.enabled = enabled
+        self.signer = signer
+        self.policies = policies
+        self.defaultPolicy = defaultPolicy
+        self.acceptedHashAlgorithms = acceptedHashAlgorithms
+        self.accuracyMicroseconds = accuracyMicroseconds
+        self.ordering = ordering
+        self.includeTSAName = includeTSAName
+        self.includeChain = includeChain
+        self.clockGate = clockGate
+    }
+}

@@ -1,0 +1,114 @@
+import Yams
+
+/// The YAML file as written: every key optional, so that defaults fill what is left out.
+///
+/// Keys are camelCase. `Config/sigillumd.example.yaml` documents each one with its type and default.
+struct ConfigurationFile: Decodable {
+    var stateDirectory: String?
+    var listen: String?
+    var adminListen: String?
+    var http: HTTP?
+    var ledger: Ledger?
+    var tsa: TSA?
+
+    struct HTTP: Decodable {
+        var maxRequestBytes: Int?
+        var idleTimeoutSeconds: Int?
+    }
+
+    struct Ledger: Decodable {
+        var path: String?
+        var maxBatchSize: Int?
+        var instanceId: UInt32?
+    }
+
+    struct Signer: Decodable {
+        var type: String?
+        var keyFile: String?
+        var certificateFile: String?
+        var chainFile: String?
+        var rsaPadding: String?
+    }
+
+    struct Policy: Decodable {
+        var oid: String
+        var qualified: Bool?
+        var `default`: Bool?
+    }
+
+    struct Accuracy: Decodable {
+        var seconds: Int?
+        var millis: Int?
+        var micros: Int?
+    }
+
+    struct TSA: Decodable {
+        var enabled: Bool?
+        var signer: Signer?
+        var policies: [Policy]?
+        var acceptedHashAlgorithms: [String]?
+        var accuracy: Accuracy?
+        var ordering: Bool?
+        var includeTSAName: Bool?
+        var includeChain: Bool?
+        var clockGate: String?
+    }
+
+    /// The keys each mapping may hold; anything else is a typo the user must hear about.
+    static let schema: KeySchema = .mapping([
+        "stateDirectory": .scalar,
+        "listen": .scalar,
+        "adminListen": .scalar,
+        "http": .mapping(["maxRequestBytes": .scalar, "idleTimeoutSeconds": .scalar]),
+        "ledger": .mapping(["path": .scalar, "maxBatchSize": .scalar, "instanceId": .scalar]),
+        "tsa": .mapping([
+            "enabled": .scalar,
+            "signer": .mapping([
+                "type": .scalar, "keyFile": .scalar, "certificateFile": .scalar, "chainFile": .scalar,
+                "rsaPadding": .scalar,
+            ]),
+            "policies": .sequence(.mapping(["oid": .scalar, "qualified": .scalar, "default": .scalar])),
+            "acceptedHashAlgorithms": .sequence(.scalar),
+            "accuracy": .mapping(["seconds": .scalar, "millis": .scalar, "micros": .scalar]),
+            "ordering": .scalar,
+            "includeTSAName": .scalar,
+            "includeChain": .scalar,
+            "clockGate": .scalar,
+        ]),
+    ])
+}
+
+/// The shape of the configuration, for rejecting unknown keys with their path.
+indirect enum KeySchema: Sendable {
+    case scalar
+    case sequence(KeySchema)
+    case mapping([String: KeySchema])
+
+    func check(_ node: Node, path: String) throws(ConfigError) {
+        switch (self, node) {
+        case (.mapping(let keys), .mapping(let mapping)):
+            for (keyNode, value) in mapping {
+                let key = keyNode.string ?? "\(keyNode)"
+                let childPath = path.isEmpty ? key : "\(path).\(key)"
+                guard let child = keys[key] else {
+                    throw .unknownKey(childPath, known: Array(keys.keys))
+                }
+                try child.check(value, path: childPath)
+            }
+        case (.sequence(let element), .sequence(let sequence)):
+            for (index, value) in sequence.enumerated() {
+                try element.check(value, path: "\(path)[\(index)]")
+            }
+        case (.scalar, .scalar):
+            return
+        case (_, .scalar(let scalar)) where scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null":
+            return  // an empty value: the default applies
+        case (.mapping, _):
+            throw .invalid(path.isEmpty ? "(top level)" : path, "expected a mapping of settings")
+        case (.sequence, _):
+            throw .invalid(path, "expected a list")
+        case (.scalar, _):
+            throw .invalid(path, "expected a single value")
+        }
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+public import SwiftASN1
+import Yams
+
+/// Command-line values that override the file (`sigillumd --state-dir --listen --admin-listen`).
+public struct ConfigurationOverrides: Sendable, Hashable {
+    public var stateDirectory: String?
+    public var listen: String?
+    public var adminListen: String?
+
+    public init(stateDirectory: String? = nil, listen: String? = nil, adminListen: String? = nil) {
+        self.stateDirectory = stateDirectory
+        self.listen = listen
+        self.adminListen = adminListen
+    }
+}
+
+/// Loads and validates configurations.
+///
+/// Precedence for the state directory: `--state-dir`, then the file's `stateDirectory`, then `$STATE_DIRECTORY`
+/// (set by systemd's `StateDirectory=`), then `./.sigillum`. Relative paths inside the configuration (keys,
+/// certificates, the ledger) resolve against the state directory.
+public enum ConfigurationLoader {
+    /// The public default address.
+    public static let defaultListen = "127.0.0.1:8080"
+    /// The admin default address.
+    public static let defaultAdminListen = "127.0.0.1:9090"
+    /// The state directory when nothing else names one.
+    public static let defaultStateDirectory = "./.sigillum"
+
+    /// The development policy: under IANA's enterprise number for documentation (RFC 5612), never for production.
+    public static let developmentPolicy: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 32473, 1, 1]
+
+    /// Loads a YAML configuration file.
+    public static func load(
+        file path: String,
+        overrides: ConfigurationOverrides = .init(),
+        environment: [String: String]
+    ) throws(ConfigError) -> ApplianceConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .make(.unreadableFile, "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try self.load(yaml: text, source: path, overrides: overrides, environment: environment)
+    }
+
+    /// Loads a configuration from YAML text.
+    public static func load(
+        yaml text: String,
+        source: String = "(inline)",
+        overrides: ConfigurationOverrides = .init(),
+        environment: [String: String] = [:]
+    ) throws(ConfigError) -> ApplianceConfiguration {
+        let file: ConfigurationFile
+        do {
+            if let node = try Yams.compose(yaml: text) {
+                try ConfigurationFile.schema.check(node, path: "")
+            }
+            file = try YAMLDecoder().decode(ConfigurationFile.self, from: text.isEmpty ? "{}" : text)
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as DecodingError {
+            throw .make(.syntax, "\(source): \(Self.describe(error))")
+        } catch {
+            throw .make(.syntax, "\(source) is not valid YAML: \(error)")
+        }
+        return try self.validate(file, overrides: overrides, environment: environment, isDevelopment: false)
+    }
+
+    /// The embedded development default: development PKI paths under the state directory, both policies of the
+    /// development PKI (the ETSI best-practices policy marked qualified), and no clock gate.
+    public static func embeddedDefault(
+        overrides: ConfigurationOverrides = .init(),
+        environment: [String: String]
+    ) throws(ConfigError) -> ApplianceConfiguration {
+        var file = ConfigurationFile()
+        file.tsa = ConfigurationFile.TSA(
+            enabled: true,
+            signer: .init(
+                type: "software",
+                keyFile: "keys/tsa.key",
+                certificateFile: "pki/tsa.pem",
+                chainFile: "pki/issuing-ca.pem",
+                rsaPadding: "pkcs1"
+            ),
+            policies: [
+                .init(oid: Self.developmentPolicy.description, qualified: false, default: true),
+                .init(oid: ASN1ObjectIdentifier.TimeStampingPolicies.bestPractices.description, qualified: true),
+            ],
+            acceptedHashAlgorithms: nil,
+            accuracy: .init(seconds: nil, millis: 500, micros: nil),
+            ordering: false,
+            includeTSAName: true,
+            includeChain: false,
+            clockGate: ClockGateMode.disabled.rawValue
+        )
+        return try self.validate(file, overrides: overrides, environment: environment, isDevelopment: true)
+    }
+
+    static func validate(
+        _ file: ConfigurationFile,
+        overrides: ConfigurationOverrides,
+        environment: [String: String],
+        isDevelopment: Bool
+    ) throws(ConfigError) -> ApplianceConfiguration {
+        let stateText =
+            overrides.stateDirectory ?? file.stateDirectory ?? environment["STATE_DIRECTORY"].flatMap {
+                // systemd may list several directories separated by ':'; the first is ours.
+                $0.split(separator: ":").first.map(String.init)
+            } ?? Self.defaultStateDirectory
+        let stateDirectory = Self.absolute(stateText, relativeTo: FileManager.default.currentDirectoryPath)
+
+        let listen = try ListenAddress(parsing: overrides.listen ?? file.listen ?? Self.defaultListen, keyPath: "listen")
+        let admin = try ListenAddress(
+            parsing: overrides.adminListen ?? file.adminListen ?? Self.defaultAdminListen,
+            keyPath: "adminListen"
+        )
+        if listen.port != 0 && listen == admin {
+            throw .invalid("adminListen", "the admin listener must not share the public address \(listen)")
+        }
+
+        var http = HTTPSettings()
+        if let value = file.http?.maxRequestBytes {
+            guard (256...(1 << 20)).contains(value) else {
+                throw .invalid("http.maxRequestBytes", "\(value) is outside 256…1048576")
+            }
+            http.maxRequestBytes = value
+        }
+        if let value = file.http?.idleTimeoutSeconds {
+            guard (1...3600).contains(value) else { throw .invalid("http.idleTimeoutSeconds", "\(value) is outside 1…3600") }
+            http.idleTimeoutSeconds = value
+        }
+
+        var ledger = LedgerSettings(databasePath: Self.absolute(file.ledger?.path ?? "ledger.sqlite", relativeTo: stateDirectory))
+        if let value = file.ledger?.maxBatchSize {
+            guard (1...10_000).contains(value) else { throw .invalid("ledger.maxBatchSize", "\(value) is outside 1…10000") }
+            ledger.maxBatchSize = value
+        }
+        ledger.instanceID = file.ledger?.instanceId
+
+        let tsa = try self.validateTSA(file.tsa, stateDirectory: stateDirectory)
+        return ApplianceConfiguration(
+            stateDirectory: stateDirectory,
+            listen: listen,
+            adminListen: admin,
+            http: http,
+            ledger: ledger,
+            tsa: tsa,
+            isDevelopmentDefault: isDevelopment
+        )
+    }
+
+    static func validateTSA(_ tsa: ConfigurationFile.TSA?, stateDirectory: String) throws(ConfigError) -> TSASettings {
+        guard let tsa else {
+            throw .invalid("tsa", "missing: the configuration needs a tsa section with a signer and policies")
+        }
+        guard let signerFile = tsa.signer else { throw .invalid("tsa.signer", "missing: name keyFile and certificateFile") }
+        let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
+        guard let kind = SignerSettings.Kind(rawValue: kindText) else {
+            throw .invalid("tsa.signer.type", "\"\(kindText)\" is not one of: software")
+        }
+        guard let keyFile = signerFile.keyFile, !keyFile.isEmpty else {
+            throw .invalid("tsa.signer.keyFile", "missing: the path of the TSU private key")
+        }
+        guard let certificateFile = signerFile.certificateFile, !certificateFile.isEmpty else {
+            throw .invalid("tsa.signer.certificateFile", "missing: the path of the TSU certificate")
+        }
+        let paddingText = signerFile.rsaPadding ?? SignerSettings.RSAPadding.pkcs1.rawValue
+        guard let padding = SignerSettings.RSAPadding(rawValue: paddingText) else {
+            throw .invalid("tsa.signer.rsaPadding", "\"\(paddingText)\" is not one of: pkcs1, pss")
+        }
+        let signer = SignerSettings(
+            kind: kind,
+            keyFile: Self.absolute(keyFile, relativeTo: stateDirectory),
+            certificateFile: Self.absolute(certificateFile, relativeTo: stateDirectory),
+            chainFile: signerFile.chainFile.map { Self.absolute($0, relativeTo: stateDirectory) },
+            rsaPadding: padding
+        )
+
+        guard let policyEntries = tsa.policies, !policyEntries.isEmpty else {
+            throw .invalid("tsa.policies", "missing: list at least one policy OID")
+        }
+        var policies: [PolicySettings] = []
+        var defaultPolicy: ASN1ObjectIdentifier?
+        for (index, entry) in policyEntries.enumerated() {
+            let oid: ASN1ObjectIdentifier
+            do {
+                oid = try ASN1ObjectIdentifier(dotRepresentation: entry.oid)
+            } catch {
+                throw .invalid("tsa.policies[\(index)].oid", "\"\(entry.oid)\" is not a dotted object identifier")
+            }
+            guard oid.oidComponents.count >= 2 else {
+                throw .invalid("tsa.policies[\(index)].oid", "\"\(entry.oid)\" needs at least two arcs")
+            }
+            if policies.contains(where: { $0.oid == oid }) {
+                throw .invalid("tsa.policies[\(index)].oid", "\(oid) is listed twice")
+            }
+            policies.append(PolicySettings(oid: oid, qualified: entry.qualified ?? false))
+            if entry.default == true {
+                if defaultPolicy != nil {
+                    throw .invalid("tsa.policies[\(index)].default", "only one policy can be the default")
+                }
+                defaultPolicy = oid
+            }
+        }
+
+        var hashes = ImprintHashAlgorithm.defaults
+        if let names = tsa.acceptedHashAlgorithms {
+            hashes = []
+            for (index, name) in names.enumerated() {
+                guard let algorithm = ImprintHashAlgorithm(rawValue: name.lowercased()) else {
+                    throw .invalid(
+                        "tsa.acceptedHashAlgorithms[\(index)]",
+                        "\"\(name)\" is not one of: \(ImprintHashAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                if !hashes.contains(algorithm) { hashes.append(algorithm) }
+            }
+            guard !hashes.isEmpty else { throw .invalid("tsa.acceptedHashAlgorithms", "the list is empty") }
+        }
+
+        var accuracy: Int64 = 1_000_000
+        if let value = tsa.accuracy {
+            let seconds = value.seconds ?? 0
+            let millis = value.millis ?? 0
+            let micros = value.micros ?? 0
+            guard seconds >= 0, seconds <= 3600 else { throw .invalid("tsa.accuracy.seconds", "\(seconds) is outside 0…3600") }
+            guard (0...999).contains(millis) else { throw .invalid("tsa.accuracy.millis", "\(millis) is outside 0…999") }
+            guard (0...999).contains(micros) else { throw .invalid("tsa.accuracy.micros", "\(micros) is outside 0…999") }
+            accuracy = Int64(seconds) * 1_000_000 + Int64(millis) * 1000 + Int64(micros)
+        }
+
+        let gateText = tsa.clockGate ?? ClockGateMode.kernel.rawValue
+        guard let gate = ClockGateMode(rawValue: gateText) else {
+            throw .invalid("tsa.clockGate", "\"\(gateText)\" is not one of: kernel, disabled")
+        }
+
+        return TSASettings(
+            enabled: tsa.enabled ?? true,
+            signer: signer,
+            policies: policies,
+            defaultPolicy: defaultPolicy ?? policies[0].oid,
+            acceptedHashAlgorithms: hashes,
+            accuracyMicroseconds: accuracy,
+            ordering: tsa.ordering ?? false,
+            includeTSAName: tsa.includeTSAName ?? false,
+            includeChain: tsa.includeChain ?? false,
+            clockGate: gate
+        )
+    }
+
+    static func absolute(_ path: String, relativeTo base: String) -> String {
+        let url =
+            path.hasPrefix("/")
+            ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base, isDirectory: true).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "\(path(context)): expected a value of type \(type)"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)): missing a value of type \(type)"
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): missing the required key \(key.stringValue)"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension ASN1ObjectIdentifier {
+    /// Time-stamp policies defined by ETSI.
+    public enum TimeStampingPolicies {
+        /// best-practices-ts-policy, ETSI EN 319 421 §5.2.
+        public static let bestPractices: ASN1ObjectIdentifier = [0, 4, 0, 2023, 1, 1]
+    }
+}

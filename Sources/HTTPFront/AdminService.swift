@@ -1,0 +1,119 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import Prometheus
+public import TimeStampAuthority
+import X509
+
+/// The admin listener: `GET /health`, `GET /metrics`, `GET /status`. Never expose it publicly.
+public enum AdminService {
+    /// What `/status` reports besides health.
+    public struct StatusInfo: Sendable {
+        public var version: String
+        public var stateDirectory: String
+        public var publicURL: String
+        public init(version: String, stateDirectory: String, publicURL: String) {
+            self.version = version
+            self.stateDirectory = stateDirectory
+            self.publicURL = publicURL
+        }
+    }
+
+    public static func makeApplication(
+        host: String,
+        port: Int,
+        tsa: TimeStampAuthority,
+        registry: PrometheusCollectorRegistry,
+        status: StatusInfo,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router(context: SigillumRequestContext.self)
+        router.middlewares.add(
+            MethodGuardMiddleware(allowed: ["/health": [.get, .head], "/metrics": [.get, .head], "/status": [.get, .head]])
+        )
+        router.get("/health") { _, _ -> Response in
+            let health = tsa.health()
+            let body = HealthBody(
+                status: health.isServing ? "ok" : "unavailable",
+                problems: health.problems,
+                tsa: .init(serving: health.isServing, signer: health.signer, clockGate: health.clockGate)
+            )
+            return try Self.json(body, status: health.isServing ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        router.get("/status") { _, _ -> Response in
+            let health = tsa.health()
+            let body = StatusBody(
+                version: status.version,
+                stateDirectory: status.stateDirectory,
+                publicURL: status.publicURL,
+                tsa: .init(
+                    serving: health.isServing,
+                    problems: health.problems,
+                    signer: health.signer,
+                    clockGate: health.clockGate,
+                    certificateSubject: tsa.certificate.subject.description,
+                    serialInstanceID: String(tsa.serialInstanceID, radix: 16),
+                    serialEpoch: tsa.serialEpoch
+                )
+            )
+            return try Self.json(body, status: .ok)
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "sigillum-admin"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    struct HealthBody: Encodable {
+        struct TSA: Encodable {
+            var serving: Bool
+            var signer: String
+            var clockGate: String
+        }
+        var status: String
+        var problems: [String]
+        var tsa: TSA
+    }
+
+    struct StatusBody: Encodable {
+        struct TSA: Encodable {
+            var serving: Bool
+            var problems: [String]
+            var signer: String
+            var clockGate: String
+            var certificateSubject: String
+            var serialInstanceID: String
+            var serialEpoch: UInt32
+        }
+        var version: String
+        var stateDirectory: String
+        var publicURL: String
+        var tsa: TSA
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

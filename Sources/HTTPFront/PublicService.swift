@@ -1,0 +1,86 @@
+public import Hummingbird
+public import Logging
+import Foundation
+import NIOCore
+public import TimeStampAuthority
+
+/// Settings of the public listener.
+public struct PublicListenerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest accepted `/tsa` body; larger ones get 413 without being read whole.
+    public var maxRequestBytes: Int
+    public var idleTimeout: Duration
+
+    public init(host: String, port: Int, maxRequestBytes: Int, idleTimeout: Duration) {
+        self.host = host
+        self.port = port
+        self.maxRequestBytes = maxRequestBytes
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// The public listener: `POST /tsa` (RFC 3161 §3.4).
+public enum PublicService {
+    /// Media types of RFC 3161 §3.4.
+    static let queryMediaType = "application/timestamp-query"
+    static let replyMediaType = "application/timestamp-reply"
+
+    /// The Hummingbird application of the public listener. `onServerRunning` receives the bound port.
+    public static func makeApplication(
+        tsa: TimeStampAuthority,
+        settings: PublicListenerSettings,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router(context: SigillumRequestContext.self)
+        router.middlewares.add(MethodGuardMiddleware(allowed: ["/tsa": [.post]]))
+        router.post("/tsa") { request, context -> Response in
+            try await Self.timeStamp(request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
+        }
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sigillum"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+            logger: logger
+        )
+    }
+
+    static func timeStamp(
+        request: Request,
+        context: SigillumRequestContext,
+        tsa: TimeStampAuthority,
+        limit: Int
+    ) async throws -> Response {
+        // RFC 3161 §3.4 names application/timestamp-query; a missing type is tolerated (old clients send none).
+        if let contentType = request.headers[.contentType] {
+            let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard mediaType == Self.queryMediaType else {
+                throw HTTPError(
+                    .unsupportedMediaType,
+                    message: "send the TimeStampReq as \(Self.queryMediaType), not \(contentType)\n"
+                )
+            }
+        }
+        // 413 from the announced length, before reading anything; chunked bodies stop at the limit.
+        if let lengthText = request.headers[.contentLength], let length = Int(lengthText), length > limit {
+            throw HTTPError(.contentTooLarge, headers: [.connection: "close"], message: "the request is larger than \(limit) bytes\n")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge, headers: [.connection: "close"], message: "the request is larger than \(limit) bytes\n")
+        }
+        let outcome = await tsa.respond(to: ArraySlice(body.readableBytesView), clientAddress: context.clientAddress)
+        // Once a request was read, the answer is a TimeStampResp with 200, whatever the status (RFC 3161 §3.4).
+        return Response(
+            status: .ok,
+            headers: [.contentType: Self.replyMediaType],
+            body: .init(byteBuffer: ByteBuffer(bytes: outcome.response))
+        )
+    }
+}

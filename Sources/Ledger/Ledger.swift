@@ -1,0 +1,536 @@
+import Foundation
+import GRDB
+public import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The durable store of the appliance: the timestamp audit log and the epoch counter behind
+/// token serials, in one SQLite database (WAL, `synchronous=FULL`).
+///
+/// The ledger stores the records it is given; it knows no ASN.1 and no policy.
+///
+/// Records are written by **group commit**: ``append(_:)`` suspends its caller, the
+/// ``run()`` loop writes everything queued (up to ``LedgerConfiguration/maxBatchSize``
+/// records) in one transaction, and resumes the callers once that transaction is committed.
+/// Records appended while a batch is being committed form the next batch, so there is no
+/// artificial delay and the number of `fsync`s grows with load far slower than the number of
+/// records.
+///
+/// Records form a hash chain (see the `AuditChain` documentation in the source, or
+/// `Docs/architecture.md`); ``verifyChain()`` walks it and names the first break.
+///
+/// Run the ledger in a `ServiceGroup` before the services that append to it, so that it
+/// starts first and drains last: on graceful shutdown it stops accepting records, commits
+/// those already queued, and returns.
+public final class Ledger: Service, Sendable {
+    private let path: String
+    private let dbPool: DatabasePool
+    private let logger: Logger
+    private let maxBatchSize: Int
+    private let instanceID: UInt32
+    private let state: Mutex<CommitState>
+
+    private let commitTimer: Metrics.Timer
+    private let batchSizeRecorder: Recorder
+    private let recordsCounter: Counter
+    private let commitFailuresCounter: Counter
+
+    /// Opens the ledger at ``LedgerConfiguration/databasePath``, creating the file (and its
+    /// directory, mode 0700) when missing, and migrates it to the current schema.
+    ///
+    /// - Throws: ``LedgerError`` with code ``LedgerError/ErrorCode/openFailed`` naming the path
+    ///   and the reason, or ``LedgerError/ErrorCode/incompatibleDatabase`` when the file
+    ///   belongs to another application or a newer Sigillum.
+    public init(configuration: LedgerConfiguration, logger: Logger) throws {
+        let path = configuration.databasePath
+        var logger = logger
+        logger[metadataKey: "ledger.path"] = "\(path)"
+        self.path = path
+        self.logger = logger
+        self.maxBatchSize = max(1, configuration.maxBatchSize)
+
+        guard !path.isEmpty else {
+            throw LedgerError.openFailed(path: "\"\"", reason: "the database path is empty")
+        }
+        try Self.prepareDirectory(for: path)
+
+        var databaseConfiguration = Configuration()
+        databaseConfiguration.label = "sigillum.ledger"
+        databaseConfiguration.busyMode = .timeout(configuration.lockTimeoutSeconds)
+        databaseConfiguration.maximumReaderCount = 4
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: databaseConfiguration)
+        } catch {
+            throw LedgerError.openFailed(path: path, reason: "SQLite could not open it (\(error))", cause: error)
+        }
+        self.dbPool = pool
+
+        let opened: (instanceID: UInt32, head: ChainHead, last: ChainHead)
+        do {
+            // DatabasePool switches the writer to synchronous=NORMAL after WAL set-up; a
+            // timestamp must never be handed out for a record a power cut can undo.
+            let synchronous = try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard synchronous == 2 else {
+                throw LedgerError.openFailed(path: path, reason: "SQLite refused PRAGMA synchronous = FULL")
+            }
+            try pool.read { db in
+                try Self.checkOwnership(db, path: path)
+            }
+            try LedgerStore.migrator.migrate(pool)
+            opened = try pool.write { db in
+                try LedgerStore.checkCompatible(db, path: path)
+                let instanceID = try LedgerStore.establishInstanceID(db, configured: configuration.configuredInstanceID)
+                return (instanceID, try LedgerStore.loadHead(db), try LedgerStore.lastStoredRecord(db))
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.openFailed(
+                path: path, reason: "it could not be read or migrated (\(error))", cause: error)
+        }
+        self.instanceID = opened.instanceID
+        self.state = Mutex(CommitState(head: opened.head))
+
+        if opened.last != opened.head {
+            // One-time start-up warning: the next records would extend a damaged chain.
+            logger.warning(
+                "Ledger head does not match the last stored record; run `sigillum ledger verify`",
+                metadata: [
+                    "ledger.head_count": "\(opened.head.count)",
+                    "ledger.last_seq": "\(opened.last.count)",
+                ]
+            )
+        }
+
+        self.commitTimer = Metrics.Timer(label: "sigillum_ledger_commit_seconds", preferredDisplayUnit: .seconds)
+        self.batchSizeRecorder = Recorder(label: "sigillum_ledger_batch_size", aggregate: true)
+        self.recordsCounter = Counter(label: "sigillum_ledger_records_total")
+        self.commitFailuresCounter = Counter(label: "sigillum_ledger_commit_failures_total")
+
+        logger.debug(
+            "Ledger opened",
+            metadata: ["ledger.instance_id": "\(opened.instanceID)", "ledger.records": "\(opened.head.count)"]
+        )
+    }
+
+    /// Opens an existing ledger read-only, for inspection and verification while the daemon may
+    /// be running (SQLite's WAL lets readers see a consistent snapshot next to the writer).
+    ///
+    /// - Throws: ``LedgerError`` with code ``LedgerError/ErrorCode/databaseNotFound`` when no
+    ///   file exists at `path`, ``LedgerError/ErrorCode/incompatibleDatabase`` when the file is
+    ///   not a ledger, or ``LedgerError/ErrorCode/openFailed``.
+    public static func openReadOnly(path: String) throws -> LedgerReader {
+        try LedgerReader(path: path)
+    }
+
+    // MARK: Epochs
+
+    /// Starts a new epoch: returns the instance id and a new epoch number, durably committed
+    /// before it returns.
+    ///
+    /// Call it once per process start. The epoch is the previous one plus 1, starting at 1.
+    /// The TSA builds token serials as instance id ‖ epoch ‖ in-memory counter, so serials stay
+    /// unique across restarts (`kill -9` included) without a database write per token.
+    ///
+    /// - Throws: ``LedgerError`` (``LedgerError/ErrorCode/commitFailed`` or
+    ///   ``LedgerError/ErrorCode/epochExhausted``).
+    public func beginEpoch() throws -> (instanceID: UInt32, epoch: UInt32) {
+        do {
+            let result = try self.dbPool.write { db in try LedgerStore.beginEpoch(db) }
+            self.logger.debug("Ledger epoch started", metadata: ["ledger.epoch": "\(result.epoch)"])
+            return result
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.commitFailed(reason: "the new epoch could not be committed", cause: error)
+        }
+    }
+
+    // MARK: Group commit
+
+    /// Appends a record and returns once it is durably committed.
+    ///
+    /// Records appended before ``run()`` starts wait for it. When this method throws, the
+    /// record was not committed and the caller must not hand out the token it describes.
+    /// Cancelling the calling task does not withdraw a queued record.
+    ///
+    /// - Throws: ``LedgerError`` with code ``LedgerError/ErrorCode/commitFailed`` when the
+    ///   transaction failed, ``LedgerError/ErrorCode/shutDown`` (at once) when the ledger is
+    ///   shutting down or stopped, ``LedgerError/ErrorCode/invalidArgument`` when the record
+    ///   has an empty serial, a `tokenSHA256` that is not 32 bytes, or a text field with a NUL.
+    public func append(_ record: TimeStampAuditRecord) async throws -> TimeStampAuditReceipt {
+        if let problem = AuditChain.problem(with: record) {
+            throw LedgerError.invalidArgument(reason: "the audit record cannot be stored: \(problem)")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let outcome = self.state.withLock { state -> AppendOutcome in
+                switch state.phase {
+                case .idle, .running:
+                    state.queue.append(PendingAppend(record: record, continuation: continuation))
+                    let wakeup = state.writerWakeup
+                    state.writerWakeup = nil
+                    return .queued(wakeup)
+                case .draining, .finished:
+                    return .rejected
+                }
+            }
+            switch outcome {
+            case .queued(let wakeup):
+                wakeup?.resume()
+            case .rejected:
+                continuation.resume(
+                    throwing: LedgerError.shutDown(reason: "the ledger is shutting down and accepts no more records")
+                )
+            }
+        }
+    }
+
+    /// The group-commit loop (the ledger's `Service` body).
+    ///
+    /// Writes queued records in batches, one transaction each, and resumes their callers after
+    /// the commit. On graceful shutdown it stops accepting records, commits those already
+    /// queued and returns. On cancellation it fails the queued records with
+    /// ``LedgerError/ErrorCode/shutDown`` and returns.
+    ///
+    /// - Throws: ``LedgerError`` with code ``LedgerError/ErrorCode/alreadyRunning`` when the
+    ///   loop already runs, ``LedgerError/ErrorCode/shutDown`` when it already ran.
+    public func run() async throws {
+        try self.state.withLock { state throws(LedgerError) in
+            switch state.phase {
+            case .idle:
+                state.phase = .running
+            case .running, .draining:
+                throw LedgerError.alreadyRunning()
+            case .finished:
+                throw LedgerError.shutDown(reason: "the ledger has stopped and cannot run again")
+            }
+        }
+        self.logger.debug("Ledger group commit started")
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.commitLoop()
+            } onGracefulShutdown: {
+                self.stopAccepting()
+            }
+        } onCancel: {
+            self.stopAccepting()
+        }
+        self.logger.debug("Ledger group commit stopped")
+    }
+
+    /// Whether the ledger can commit records: its loop runs, is not shutting down, and the last
+    /// commit (if any) succeeded. A failed commit makes it unhealthy until a later one succeeds.
+    public var isHealthy: Bool {
+        self.state.withLock { $0.phase == .running && $0.lastCommitSucceeded }
+    }
+
+    private func stopAccepting() {
+        let wakeup = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.phase == .running || state.phase == .idle {
+                state.phase = .draining
+            }
+            let wakeup = state.writerWakeup
+            state.writerWakeup = nil
+            return wakeup
+        }
+        wakeup?.resume()
+    }
+
+    private func commitLoop() async {
+        while let batch = await self.nextBatch() {
+            await self.commit(batch)
+        }
+    }
+
+    /// Waits for queued records; `nil` once the ledger is draining and the queue is empty.
+    private func nextBatch() async -> [PendingAppend]? {
+        while true {
+            let step = self.state.withLock { state -> NextStep in
+                if !state.queue.isEmpty {
+                    return .batch(state.takeBatch(maximum: self.maxBatchSize))
+                }
+                if state.phase == .draining {
+                    state.phase = .finished
+                    return .stop
+                }
+                return .wait
+            }
+            switch step {
+            case .batch(let batch):
+                return batch
+            case .stop:
+                return nil
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = self.state.withLock { state -> Bool in
+                        guard state.queue.isEmpty, state.phase == .running else { return true }
+                        state.writerWakeup = continuation
+                        return false
+                    }
+                    if ready {
+                        continuation.resume()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one batch in one transaction and resumes its callers.
+    private func commit(_ batch: [PendingAppend]) async {
+        if Task.isCancelled {
+            let error = LedgerError.shutDown(reason: "the ledger was stopped before the record was committed")
+            for pending in batch {
+                pending.continuation.resume(throwing: error)
+            }
+            return
+        }
+        let (head, reloadHead) = self.state.withLock { state in
+            state.committingRecordCount = batch.count
+            return (state.head, state.headNeedsReload)
+        }
+        defer { self.state.withLock { $0.committingRecordCount = 0 } }
+        let records = batch.map(\.record)
+        let committedAt = Self.timestamp()
+        let instanceID = self.instanceID
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let result = try await self.dbPool.write { db in
+                let base = reloadHead ? try LedgerStore.loadHead(db) : head
+                return try LedgerStore.appendBatch(
+                    db,
+                    records: records,
+                    head: base,
+                    instanceID: instanceID,
+                    committedAt: committedAt
+                )
+            }
+            let elapsed = clock.now - start
+            self.state.withLock { state in
+                state.head = result.head
+                state.headNeedsReload = false
+                state.lastCommitSucceeded = true
+                state.statistics.transactions += 1
+                state.statistics.records += batch.count
+                state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
+            }
+            self.commitTimer.record(duration: elapsed)
+            self.batchSizeRecorder.record(batch.count)
+            self.recordsCounter.increment(by: batch.count)
+            for (pending, receipt) in zip(batch, result.receipts) {
+                pending.continuation.resume(returning: receipt)
+            }
+        } catch {
+            self.state.withLock { state in
+                state.lastCommitSucceeded = false
+                // The outcome of a failed COMMIT is not always known: read the head again.
+                state.headNeedsReload = true
+                state.statistics.failedTransactions += 1
+            }
+            self.commitFailuresCounter.increment()
+            self.logger.info(
+                "Ledger commit failed",
+                metadata: ["ledger.batch_size": "\(batch.count)", "error.message": "\(error)"]
+            )
+            let ledgerError: LedgerError
+            if let error = error as? LedgerError {
+                ledgerError = error
+            } else if error is CancellationError {
+                ledgerError = LedgerError.shutDown(reason: "the ledger was stopped before the record was committed")
+            } else {
+                ledgerError = LedgerError.commitFailed(
+                    reason: "the audit records could not be committed to \(self.path)",
+                    cause: error
+                )
+            }
+            for pending in batch {
+                pending.continuation.resume(throwing: ledgerError)
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// Walks the audit chain in sequence order and reports the first break, if any.
+    ///
+    /// Reads one consistent snapshot; appends may continue meanwhile.
+    public func verifyChain() throws -> ChainVerificationReport {
+        try LedgerStore.read(self.dbPool, "verify the audit chain") { try LedgerStore.verifyChain($0) }
+    }
+
+    /// The number of stored audit records.
+    public func auditRecordCount() throws -> Int {
+        try LedgerStore.read(self.dbPool, "count the audit records") { try LedgerStore.auditRecordCount($0) }
+    }
+
+    /// The records of the token with this serial number.
+    ///
+    /// - Parameter serialHex: The serial in hexadecimal (an optional `0x`, any case); leading
+    ///   zero octets do not matter.
+    public func auditRecords(serialHex: String) throws -> [StoredAuditRecord] {
+        let serial = try LedgerStore.parseSerial(serialHex)
+        return try LedgerStore.read(self.dbPool, "look up the audit records") {
+            try LedgerStore.auditRecords($0, serial: serial)
+        }
+    }
+
+    /// Up to `limit` records with a sequence number above `sequence`, in sequence order.
+    public func auditRecords(after sequence: Int64 = 0, limit: Int = 1000) throws -> [StoredAuditRecord] {
+        try LedgerStore.read(self.dbPool, "list the audit records") {
+            try LedgerStore.auditRecords($0, after: sequence, limit: limit)
+        }
+    }
+
+    // MARK: Helpers
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// The commit time stored with each record: UTC, ISO 8601 with milliseconds.
+    private static func timestamp() -> String {
+        Date.now.formatted(timestampStyle)
+    }
+
+    /// Creates the database's directory (mode 0700) when missing.
+    private static func prepareDirectory(for path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw LedgerError.openFailed(path: path, reason: "\(directory) is not a directory")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw LedgerError.openFailed(
+                path: path,
+                reason: "its directory \(directory) could not be created",
+                cause: error
+            )
+        }
+    }
+
+    /// Refuses an SQLite file that another application created (tables, but no GRDB migrations).
+    private static func checkOwnership(_ db: Database, path: String) throws {
+        if try db.tableExists("grdb_migrations") {
+            if try LedgerStore.migrator.hasBeenSuperseded(db) {
+                throw LedgerError.incompatibleDatabase(
+                    path: path, reason: "it was written by a newer version of Sigillum")
+            }
+            return
+        }
+        let objects = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
+        if objects > 0 {
+            throw LedgerError.incompatibleDatabase(
+                path: path, reason: "it is an SQLite database of another application")
+        }
+    }
+}
+
+// MARK: - Test hooks
+
+extension Ledger {
+    /// Counters of the group-commit loop, for tests.
+    package struct GroupCommitStatistics: Sendable, Equatable {
+        /// Committed transactions.
+        package var transactions = 0
+        /// Records in committed transactions.
+        package var records = 0
+        /// The largest committed batch.
+        package var largestBatch = 0
+        /// Transactions that failed.
+        package var failedTransactions = 0
+    }
+
+    /// Counters of the group-commit loop.
+    package var groupCommitStatistics: GroupCommitStatistics {
+        self.state.withLock { $0.statistics }
+    }
+
+    /// Records waiting for the writer.
+    package var queuedRecordCount: Int {
+        self.state.withLock { $0.queue.count }
+    }
+
+    /// Records in the transaction being written (0 between transactions).
+    package var committingRecordCount: Int {
+        self.state.withLock { $0.committingRecordCount }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL).
+    package func writerSynchronousMode() throws -> Int? {
+        try self.dbPool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+    }
+
+    /// The instance id this ledger writes into records.
+    package var currentInstanceID: UInt32 { self.instanceID }
+}
+
+// MARK: - Commit state
+
+/// A record waiting for its transaction, with the caller to resume.
+private struct PendingAppend: Sendable {
+    var record: TimeStampAuditRecord
+    var continuation: CheckedContinuation<TimeStampAuditReceipt, any Error>
+}
+
+private enum AppendOutcome {
+    case queued(CheckedContinuation<Void, Never>?)
+    case rejected
+}
+
+private enum NextStep: Sendable {
+    case batch([PendingAppend])
+    case stop
+    case wait
+}
+
+/// Everything the group-commit loop and `append` share, behind one lock.
+private struct CommitState: Sendable {
+    enum Phase: Sendable {
+        /// `run()` has not started; appends wait.
+        case idle
+        /// Accepting and committing.
+        case running
+        /// Graceful shutdown: no new appends; the queue is being committed.
+        case draining
+        /// The loop returned.
+        case finished
+    }
+
+    var phase = Phase.idle
+    var queue: [PendingAppend] = []
+    var writerWakeup: CheckedContinuation<Void, Never>?
+    var lastCommitSucceeded = true
+    /// The chain head as of the last successful commit (the writer's copy of `ledger_meta`).
+    var head: ChainHead
+    var headNeedsReload = false
+    /// The size of the batch being written (0 between transactions).
+    var committingRecordCount = 0
+    var statistics = Ledger.GroupCommitStatistics()
+
+    init(head: ChainHead) {
+        self.head = head
+    }
+
+    /// Removes and returns up to `maximum` queued records, oldest first.
+    mutating func takeBatch(maximum: Int) -> [PendingAppend] {
+        if self.queue.count <= maximum {
+            defer { self.queue = [] }
+            return self.queue
+        }
+        let batch = Array(self.queue.prefix(maximum))
+        self.queue.removeFirst(maximum)
+        return batch
+    }
+}

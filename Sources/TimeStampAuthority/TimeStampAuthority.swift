@@ -1,0 +1,278 @@
+public import ClockDiscipline
+import Crypto
+import CoreMetrics
+import Foundation
+import Ledger
+public import Logging
+public import PKIMessages
+public import Signing
+import SwiftASN1
+public import X509
+
+/// What the TSA answered: the TimeStampResp DER and a summary for logs and metrics.
+public struct TimeStampOutcome: Sendable {
+    /// The TimeStampResp DER, always present: a protocol failure is an answer, not an error (RFC 3161 §2.4.2).
+    public var response: [UInt8]
+    public var status: PKIStatus
+    public var failInfo: PKIFailureInfo?
+    /// The serial of the token in hex, when one was issued.
+    public var serialHex: String?
+}
+
+/// Whether the TSA can serve, and why not.
+public struct TSAHealth: Sendable, Hashable {
+    public var isServing: Bool
+    /// Why not, one line per cause.
+    public var problems: [String]
+    public var signer: String
+    public var clockGate: String
+}
+
+/// The RFC 3161 Time-Stamp Authority: bytes in, a TimeStampResp out. It knows no HTTP.
+///
+/// The checks, in order (each failure is a rejection with the PKIFailureInfo RFC 3161 §2.4.2 names):
+/// 1. the request is a DER TimeStampReq with nothing after it → else badDataFormat;
+/// 2. version 1 → else badRequest (as OpenSSL's TSA answers);
+/// 3. the imprint's hash algorithm is accepted, with absent or NULL parameters → else badAlg;
+///    the imprint has that algorithm's length → else badDataFormat;
+/// 4. a requested policy is one of ours → else unacceptedPolicy;
+/// 5. no extensions, since this TSA recognises none (§2.4.1) → else unacceptedExtension;
+/// 6. the clock gate is open → else timeNotAvailable;
+/// 7. the signer is available and the signature succeeds, and the audit record commits → else systemFailure.
+/// A granted token is returned only after its audit record is durable.
+public final class TimeStampAuthority: Sendable {
+    let configuration: TSAConfiguration
+    let assembler: TokenAssembler
+    let signer: any Signer
+    let auditLog: any TimeStampAuditLog
+    let clockGate: any ClockGate
+    let serials: SerialNumberGenerator
+    let acceptedHashes: [ASN1ObjectIdentifier: ImprintHash]
+    let logger: Logger
+    let metrics: TSAMetrics
+    let now: @Sendable () -> (seconds: Int64, nanoseconds: Int64)
+
+    /// Validates the TSU certificate, proves the key matches it, and encodes the constant parts of tokens.
+    public init(
+        configuration: TSAConfiguration,
+        signer: any Signer,
+        auditLog: any TimeStampAuditLog,
+        clockGate: any ClockGate,
+        serials: SerialNumberGenerator,
+        logger: Logger,
+        now: @escaping @Sendable () -> (seconds: Int64, nanoseconds: Int64) = TimeStampAuthority.systemTime,
+        skipKeyProbe: Bool = false
+    ) async throws {
+        guard !configuration.policies.isEmpty else {
+            throw TSAError.make(.configuration, "no TSA policy is configured")
+        }
+        guard configuration.policies.contains(where: { $0.oid == configuration.defaultPolicy }) else {
+            throw TSAError.make(.configuration, "the default policy \(configuration.defaultPolicy) is not in the policy list")
+        }
+        let current = now()
+        let date = Date(timeIntervalSince1970: TimeInterval(current.seconds) + TimeInterval(current.nanoseconds) / 1e9)
+        try TSUCertificateProfile.validate(signer.certificate, at: date)
+        if !skipKeyProbe {
+            try await signer.verifyKeyMatchesCertificate()
+        }
+        self.configuration = configuration
+        self.assembler = try TokenAssembler(signer: signer, configuration: configuration)
+        self.signer = signer
+        self.auditLog = auditLog
+        self.clockGate = clockGate
+        self.serials = serials
+        var accepted: [ASN1ObjectIdentifier: ImprintHash] = [:]
+        for hash in configuration.acceptedHashes { accepted[hash.oid] = hash }
+        self.acceptedHashes = accepted
+        self.logger = logger
+        self.metrics = TSAMetrics()
+        self.now = now
+    }
+
+    /// The wall clock (CLOCK_REALTIME) in seconds and nanoseconds since 1970.
+    public static let systemTime: @Sendable () -> (seconds: Int64, nanoseconds: Int64) = {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return (Int64(spec.tv_sec), Int64(spec.tv_nsec))
+    }
+
+    /// Answers one request. Never throws: every failure is a TimeStampResp.
+    public func respond(to request: ArraySlice<UInt8>, clientAddress: String?) async -> TimeStampOutcome {
+        let start = ContinuousClock.now
+        let outcome = await self.process(request, clientAddress: clientAddress)
+        let elapsed = ContinuousClock.now - start
+        self.metrics.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if let failInfo = outcome.failInfo {
+            self.metrics.record(failure: failInfo)
+        } else {
+            self.metrics.granted.increment()
+            self.metrics.tokens.increment()
+        }
+        return outcome
+    }
+
+    func process(_ bytes: ArraySlice<UInt8>, clientAddress: String?) async -> TimeStampOutcome {
+        let request: TimeStampReq
+        let imprintDER: ArraySlice<UInt8>
+        do {
+            let node = try DER.parse(bytes)  // rejects trailing bytes
+            request = try TimeStampReq(derEncoded: node)
+            imprintDER = Self.messageImprintEncoding(in: node) ?? []
+        } catch {
+            return self.reject(.badDataFormat, "the request is not a DER-encoded TimeStampReq: \(error)")
+        }
+        guard request.version == 1 else {
+            return self.reject(.badRequest, "unsupported TimeStampReq version \(request.version); only v1 exists")
+        }
+        let algorithm = request.messageImprint.hashAlgorithm
+        guard let hash = self.acceptedHashes[algorithm.algorithm] else {
+            let known = ImprintHash.known.first { $0.oid == algorithm.algorithm }
+            let reason =
+                known.map { "the hash algorithm \($0.name) is not accepted by this TSA" }
+                ?? "the hash algorithm \(algorithm.algorithm) is unknown"
+            return self.reject(.badAlg, reason)
+        }
+        guard algorithm.hasAbsentOrNullParameters else {
+            return self.reject(.badAlg, "the \(hash.name) AlgorithmIdentifier carries parameters other than NULL")
+        }
+        guard request.messageImprint.hashedMessage.count == hash.digestLength else {
+            return self.reject(
+                .badDataFormat,
+                "the message imprint is \(request.messageImprint.hashedMessage.count) octets; \(hash.name) gives \(hash.digestLength)"
+            )
+        }
+        let policyOID = request.reqPolicy ?? self.configuration.defaultPolicy
+        guard let policy = self.assembler.policies[policyOID] else {
+            return self.reject(.unacceptedPolicy, "the policy \(policyOID) is not offered by this TSA")
+        }
+        if let extensions = request.extensions {
+            // RFC 3161 §2.4.1: an extension the TSA does not recognise, critical or not, is refused.
+            let names = extensions.map { "\($0.oid)" }.joined(separator: ", ")
+            return self.reject(.unacceptedExtension, "this TSA supports no request extension (got \(names.isEmpty ? "an empty list" : names))")
+        }
+        let gate = self.clockGate.decision()
+        guard gate.isOpen else {
+            return self.reject(.timeNotAvailable, gate.reason ?? "the time source is not available")
+        }
+        if case .unavailable(let reason) = self.signer.health {
+            return self.reject(.systemFailure, "the signer is unavailable: \(reason)")
+        }
+
+        let serial = self.serials.next()
+        let time = self.now()
+        let genTime: GeneralizedTimeText
+        let token: [UInt8]
+        do {
+            genTime = try GeneralizedTimeText(
+                GenTimeFormatter.format(seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
+            )
+            let tstInfo = try self.assembler.tstInfo(
+                policy: policy,
+                messageImprintDER: imprintDER,
+                serial: serial,
+                genTime: genTime,
+                nonce: request.nonce
+            )
+            token = try await self.assembler.token(tstInfo: tstInfo, includeCertificates: request.certReq)
+        } catch {
+            self.logger.error(
+                "signing a time-stamp token failed",
+                metadata: ["tsa.serial": "\(serial.hexString)", "error": "\(error)", "signer.kind": "\(self.signer.kind)"]
+            )
+            return self.reject(.systemFailure, "the token could not be signed")
+        }
+
+        let record = TimeStampAuditRecord(
+            serialNumber: Array(serial.contentOctets),
+            genTime: genTime.text,
+            policy: policyOID.description,
+            hashAlgorithm: hash.oid.description,
+            imprint: Array(request.messageImprint.hashedMessage),
+            nonce: request.nonce.map { Array($0.contentOctets) },
+            clientAddress: clientAddress,
+            tokenSHA256: Array(SHA256.hash(data: token)),
+            accuracyMicros: self.assembler.accuracyMicroseconds
+        )
+        do {
+            _ = try await self.auditLog.append(record)
+        } catch {
+            self.logger.error(
+                "the audit record could not be committed; the token is withheld",
+                metadata: ["tsa.serial": "\(serial.hexString)", "error": "\(error)"]
+            )
+            return self.reject(.systemFailure, "the audit log is unavailable")
+        }
+        self.logger.debug("granted", metadata: ["tsa.serial": "\(serial.hexString)", "tsa.policy": "\(policyOID)"])
+        return TimeStampOutcome(
+            response: Self.grantedResponse(token: token),
+            status: .granted,
+            failInfo: nil,
+            serialHex: serial.hexString
+        )
+    }
+
+    /// The encoded MessageImprint inside a parsed TimeStampReq node (its second element).
+    static func messageImprintEncoding(in node: ASN1Node) -> ArraySlice<UInt8>? {
+        guard case .constructed(let children) = node.content else { return nil }
+        var iterator = children.makeIterator()
+        _ = iterator.next()
+        return iterator.next()?.encodedBytes
+    }
+
+    /// `TimeStampResp { status { granted }, token }`, with the status encoded once.
+    static func grantedResponse(token: [UInt8]) -> [UInt8] {
+        var coder = DER.Serializer()
+        coder.appendConstructedNode(identifier: .sequence) { coder in
+            coder.serializeRawBytes(Self.grantedStatusDER)
+            coder.serializeRawBytes(token)
+        }
+        return coder.serializedBytes
+    }
+
+    static let grantedStatusDER: [UInt8] = [0x30, 0x03, 0x02, 0x01, 0x00]
+
+    func reject(_ failure: PKIFailureInfo, _ reason: String) -> TimeStampOutcome {
+        self.logger.debug("rejected", metadata: ["tsa.failinfo": "\(failure)", "reason": "\(reason)"])
+        let status = PKIStatusInfo(status: .rejection, statusString: [reason], failInfo: failure)
+        let response = (try? RawDER(encoding: TimeStampResp(status: status)).bytes).map(Array.init)
+        return TimeStampOutcome(
+            // A rejection without text always encodes; this fallback is `rejection` + the failInfo alone.
+            response: response ?? Self.minimalRejection(failure),
+            status: .rejection,
+            failInfo: failure,
+            serialHex: nil
+        )
+    }
+
+    static func minimalRejection(_ failure: PKIFailureInfo) -> [UInt8] {
+        var coder = DER.Serializer()
+        try? coder.serialize(TimeStampResp(status: PKIStatusInfo(status: .rejection, failInfo: failure)))
+        return coder.serializedBytes
+    }
+
+    /// Whether the TSA can serve now.
+    public func health() -> TSAHealth {
+        var problems: [String] = []
+        if case .unavailable(let reason) = self.signer.health {
+            problems.append("signer: \(reason)")
+        }
+        if !self.auditLog.isHealthy {
+            problems.append("ledger: the last commit failed or the ledger is not running")
+        }
+        let gate = self.clockGate.decision()
+        if !gate.isOpen {
+            problems.append("clock: \(gate.reason ?? "closed")")
+        }
+        return TSAHealth(
+            isServing: problems.isEmpty,
+            problems: problems,
+            signer: "\(self.signer.kind) \(self.signer.scheme)",
+            clockGate: self.clockGate.gateDescription
+        )
+    }
+
+    /// The TSU certificate.
+    public var certificate: Certificate { self.signer.certificate }
+    public var serialInstanceID: UInt32 { self.serials.instanceID }
+    public var serialEpoch: UInt32 { self.serials.epoch }
+}

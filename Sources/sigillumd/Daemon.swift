@@ -1,0 +1,181 @@
+import ApplianceConfig
+import ClockDiscipline
+import DevelopmentPKI
+import Foundation
+import HTTPFront
+import Hummingbird
+import Ledger
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+import Signing
+import Synchronization
+import TimeStampAuthority
+import X509
+
+/// The wired appliance: ledger, clock gate, TSA, public and admin listeners in one ServiceGroup.
+struct Daemon {
+    let configuration: ApplianceConfiguration
+    let services: [any Service]
+    let logger: Logger
+
+    static func assemble(configuration: ApplianceConfiguration, logger: Logger) async throws -> Daemon {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        try await startupStep("creating the state directory \(configuration.stateDirectory)") {
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        }
+        if configuration.isDevelopmentDefault {
+            let result = try await startupStep("creating the development PKI") {
+                try DevelopmentPKI.ensure(stateDirectory: configuration.stateDirectory)
+            }
+            logger.info(
+                result.created ? "created the development PKI" : "reusing the development PKI",
+                metadata: ["pki.directory": "\(result.paths.certificateDirectory)"]
+            )
+        }
+
+        let ledger = try await startupStep("opening the ledger \(configuration.ledger.databasePath)") {
+            try Ledger(
+                configuration: LedgerConfiguration(
+                    databasePath: configuration.ledger.databasePath,
+                    maxBatchSize: configuration.ledger.maxBatchSize,
+                    configuredInstanceID: configuration.ledger.instanceID
+                ),
+                logger: logger
+            )
+        }
+        let epoch = try await startupStep("starting a serial-number epoch in the ledger") { try ledger.beginEpoch() }
+
+        let signer = try await startupStep("loading the TSA signer") {
+            try Self.softwareSigner(configuration.tsa.signer)
+        }
+        let (gate, gateService) = Self.clockGate(configuration.tsa.clockGate)
+
+        let tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.certificateFile)") {
+            try await TimeStampAuthority(
+                configuration: Self.tsaConfiguration(configuration.tsa),
+                signer: signer,
+                auditLog: ledger,
+                clockGate: gate,
+                serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
+                logger: logger
+            )
+        }
+
+        let ports = BoundPorts()
+        let banner = Banner(configuration: configuration)
+        let publicApp = PublicService.makeApplication(
+            tsa: tsa,
+            settings: PublicListenerSettings(
+                host: configuration.listen.host,
+                port: configuration.listen.port,
+                maxRequestBytes: configuration.http.maxRequestBytes,
+                idleTimeout: .seconds(configuration.http.idleTimeoutSeconds)
+            ),
+            logger: logger,
+            onServerRunning: { port in
+                if let both = ports.set(public: port) { banner.print(publicPort: both.0, adminPort: both.1, logger: logger) }
+            }
+        )
+        let adminApp = AdminService.makeApplication(
+            host: configuration.adminListen.host,
+            port: configuration.adminListen.port,
+            tsa: tsa,
+            registry: registry,
+            status: .init(
+                version: SigillumVersion.current,
+                stateDirectory: configuration.stateDirectory,
+                publicURL: "http://\(configuration.listen)/tsa"
+            ),
+            logger: logger,
+            onServerRunning: { port in
+                if let both = ports.set(admin: port) { banner.print(publicPort: both.0, adminPort: both.1, logger: logger) }
+            }
+        )
+        // Start order = dependency order; graceful shutdown runs in reverse, so the listeners stop first and the
+        // ledger drains its last batch last.
+        var services: [any Service] = [ledger]
+        if let gateService { services.append(gateService) }
+        services.append(publicApp)
+        services.append(adminApp)
+        return Daemon(configuration: configuration, services: services, logger: logger)
+    }
+
+    func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: self.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: self.logger
+            )
+        )
+        try await group.run()
+    }
+
+    static func softwareSigner(_ settings: SignerSettings) throws -> SoftwareSigner {
+        let key = try KeyFileReader.readKey(atPath: settings.keyFile)
+        let certificates = try CertificateFileReader.readCertificates(atPath: settings.certificateFile)
+        guard let certificate = certificates.first else {
+            throw StartupError(step: "reading \(settings.certificateFile)", underlying: SimpleError("the file holds no certificate"))
+        }
+        let chain = try settings.chainFile.map { try CertificateFileReader.readCertificates(atPath: $0) } ?? []
+        return SoftwareSigner(
+            key: key,
+            certificate: certificate,
+            chain: chain,
+            rsaPadding: settings.rsaPadding == .pss ? .pss : .pkcs1v15
+        )
+    }
+
+    static func clockGate(_ mode: ClockGateMode) -> (any ClockGate, (any Service)?) {
+        switch mode {
+        case .disabled:
+            return (AlwaysOpenClockGate(), nil)
+        case .kernel:
+            let gate = KernelSyncClockGate()
+            return (gate, gate)
+        }
+    }
+
+    static func tsaConfiguration(_ settings: TSASettings) -> TSAConfiguration {
+        TSAConfiguration(
+            policies: settings.policies.map { TSAPolicy(oid: $0.oid, qualified: $0.qualified) },
+            defaultPolicy: settings.defaultPolicy,
+            acceptedHashes: settings.acceptedHashAlgorithms.compactMap { ImprintHash(name: $0.rawValue) },
+            accuracyMicroseconds: settings.accuracyMicroseconds,
+            ordering: settings.ordering,
+            includeTSAName: settings.includeTSAName,
+            includeChain: settings.includeChain
+        )
+    }
+}
+
+struct SimpleError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Collects the ports both listeners bound, to print the banner once both are up.
+final class BoundPorts: Sendable {
+    private let state = Mutex<(public: Int?, admin: Int?, printed: Bool)>((nil, nil, false))
+
+    func set(public port: Int) -> (Int, Int)? { self.update { $0.public = port } }
+    func set(admin port: Int) -> (Int, Int)? { self.update { $0.admin = port } }
+
+    private func update(_ change: (inout (public: Int?, admin: Int?, printed: Bool)) -> Void) -> (Int, Int)? {
+        self.state.withLock { state in
+            change(&state)
+            guard !state.printed, let publicPort = state.public, let adminPort = state.admin else { return nil }
+            state.printed = true
+            return (publicPort, adminPort)
+        }
+    }
+}

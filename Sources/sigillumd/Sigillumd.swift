@@ -1,0 +1,86 @@
+import ApplianceConfig
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `sigillumd`: the appliance daemon. Parses the command line, loads the configuration, wires the services, runs.
+@main
+struct Sigillumd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sigillumd",
+        abstract: "Sigillum appliance daemon: RFC 3161 Time-Stamp Authority.",
+        discussion: """
+            Without --config, sigillumd runs the embedded development default: it creates a development PKI and \
+            software keys in the state directory once, and serves on loopback. Production runs from a YAML \
+            configuration (see Config/sigillumd.example.yaml). Flags override the file.
+            """,
+        version: SigillumVersion.current
+    )
+
+    @Option(name: .long, help: "YAML configuration file. Without it the embedded development default is used.")
+    var config: String?
+
+    @Flag(name: .long, help: "Run the embedded development default (the same as giving no --config).")
+    var dev = false
+
+    @Option(name: .customLong("state-dir"), help: "State directory (default: ./.sigillum, or $STATE_DIRECTORY).")
+    var stateDirectory: String?
+
+    @Option(name: .long, help: "Public listener HOST:PORT (default 127.0.0.1:8080).")
+    var listen: String?
+
+    @Option(name: .customLong("admin-listen"), help: "Admin listener HOST:PORT (default 127.0.0.1:9090).")
+    var adminListen: String?
+
+    func validate() throws {
+        if self.dev && self.config != nil {
+            throw ValidationError("--dev runs the embedded default; it cannot be combined with --config")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "sigillumd")
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        logger = Logger(label: "sigillumd")
+
+        let overrides = ConfigurationOverrides(
+            stateDirectory: self.stateDirectory,
+            listen: self.listen,
+            adminListen: self.adminListen
+        )
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: ApplianceConfiguration
+        do {
+            if let file = self.config {
+                configuration = try ConfigurationLoader.load(file: file, overrides: overrides, environment: environment)
+            } else {
+                configuration = try ConfigurationLoader.embeddedDefault(overrides: overrides, environment: environment)
+            }
+        } catch {
+            Self.fail("\(error)")
+        }
+
+        do {
+            let daemon = try await Daemon.assemble(configuration: configuration, logger: logger)
+            try await daemon.run()
+        } catch let error as StartupError {
+            Self.fail(error.description)
+        } catch {
+            Self.fail("\(error)")
+        }
+    }
+
+    /// Prints the reason and exits non-zero.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("sigillumd: error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+enum SigillumVersion {
+    static let current = "0.1.0"
+}
