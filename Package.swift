@@ -106,7 +106,7 @@ let package = Package(
             dependencies: [
                 "ApplianceConfig", "DevelopmentPKI", "Signing", "ClockDiscipline", "Ledger", "TimeStampAuthority",
                 "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"), nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -124,16 +124,21 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "PKIMessagesTests", dependencies: ["PKIMessages", asn1, x509], swiftSettings: strictSettings),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DevelopmentPKI", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", crypto], swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", crypto, logging, metrics, lifecycle, .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TimeStampAuthorityTests",
             dependencies: ["TimeStampAuthority", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", "ClockDiscipline", asn1, x509, crypto],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig"], swiftSettings: strictSettings),
+        .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig", asn1], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["PKIMessages", asn1, x509],
+            exclude: ["Scripts"],
             swiftSettings: strictSettings
         ),
     ]

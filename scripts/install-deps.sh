@@ -23,7 +23,7 @@ set -euo pipefail
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
     [build]="libsqlite3-dev libssl-dev pkg-config ca-certificates openssl"
-    [run]="@build openssl"
+    [run]="@build openssl curl"
     [test]="@run curl sqlite3"
     [bench]="@test wrk nginx-light|nginx procps"
 )

@@ -279,7 +279,7 @@ public struct DevelopmentPKI: Sendable {
         ]
         for (item, _, keyPath) in issued {
             try SecureFile.writeAtomically(
-                Array((item.key.pkcs8PEMRepresentation + "\n").utf8), to: keyPath, mode: 0o600)
+                Array(item.key.pkcs8PEMRepresentation.utf8), to: keyPath, mode: 0o600)
         }
         SecureFile.syncDirectory(paths.keyDirectory)
         for (item, certificatePath, _) in issued {

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -25,17 +27,21 @@ enum SecureFile {
         access(path, F_OK) == 0
     }
 
-    /// Creates `path` and missing parents; the last component gets exactly `mode`.
+    /// Creates `path` and missing parents (0755); the last component gets exactly `mode`.
     ///
-    /// An existing directory keeps its owner but gets `mode` too, so a keys directory left too
-    /// open is tightened before any key is written into it.
+    /// An existing directory is never opened up, only tightened: bits outside `mode` are
+    /// cleared, so a keys directory left too open becomes 0700 before any key is written into it,
+    /// while a state folder an administrator made 0750 stays 0750.
     static func makeDirectory(_ path: String, mode: mode_t) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
+        var created = false
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
         for (index, component) in components.enumerated() {
             prefix += "/" + component
             let isLast = index == components.count - 1
-            if mkdir(prefix, isLast ? mode : 0o755) != 0 {
+            if mkdir(prefix, isLast ? mode : 0o755) == 0 {
+                created = isLast
+            } else {
                 let error = errno
                 guard error == EEXIST else {
                     throw DevelopmentPKIError.cannotCreateDirectory(
@@ -53,11 +59,35 @@ enum SecureFile {
             )
         }
         defer { close(descriptor) }
-        // mkdir's mode passes through the umask: set it exactly.
-        if fchmod(descriptor, mode) != 0 {
+        // mkdir's mode passes through the umask: set it exactly on a new directory.
+        let target: mode_t
+        if created {
+            target = mode
+        } else {
+            let current = try self.permissions(of: path)
+            target = current & mode
+            guard target != current else { return }
+        }
+        if fchmod(descriptor, target) != 0 {
             throw DevelopmentPKIError.cannotCreateDirectory(
-                reason: "cannot set the mode of \(path) to \(String(mode, radix: 8)); check who owns it",
+                reason: "cannot set the mode of \(path) to \(String(target, radix: 8)); check who owns it",
                 cause: SystemCallError(call: "chmod", errno: errno)
+            )
+        }
+    }
+
+    /// The permission bits of `path`.
+    private static func permissions(of path: String) throws -> mode_t {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            guard let permissions = attributes[.posixPermissions] as? NSNumber else {
+                throw SystemCallError(call: "stat", errno: EINVAL)
+            }
+            return mode_t(permissions.uint16Value & 0o7777)
+        } catch {
+            throw DevelopmentPKIError.cannotCreateDirectory(
+                reason: "cannot read the mode of \(path); check who owns it",
+                cause: error
             )
         }
     }

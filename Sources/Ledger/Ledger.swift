@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import Logging
-import Metrics
+package import Metrics
 public import ServiceLifecycle
 import Synchronization
 
@@ -28,6 +28,7 @@ public final class Ledger: Service, Sendable {
     private let dbPool: DatabasePool
     private let logger: Logger
     private let maxBatchSize: Int
+    private let healthProbeInterval: Duration
     private let instanceID: UInt32
     private let state: Mutex<CommitState>
 
@@ -42,13 +43,19 @@ public final class Ledger: Service, Sendable {
     /// - Throws: ``LedgerError`` with code ``LedgerError/ErrorCode/openFailed`` naming the path
     ///   and the reason, or ``LedgerError/ErrorCode/incompatibleDatabase`` when the file
     ///   belongs to another application or a newer Sigillum.
-    public init(configuration: LedgerConfiguration, logger: Logger) throws {
+    public convenience init(configuration: LedgerConfiguration, logger: Logger) throws {
+        try self.init(configuration: configuration, logger: logger, metricsFactory: MetricsSystem.factory)
+    }
+
+    /// Opens the ledger, creating its metrics with `metricsFactory` (tests pass their own).
+    package init(configuration: LedgerConfiguration, logger: Logger, metricsFactory: any MetricsFactory) throws {
         let path = configuration.databasePath
         var logger = logger
         logger[metadataKey: "ledger.path"] = "\(path)"
         self.path = path
         self.logger = logger
         self.maxBatchSize = max(1, configuration.maxBatchSize)
+        self.healthProbeInterval = .seconds(max(0.001, configuration.healthProbeIntervalSeconds))
 
         guard !path.isEmpty else {
             throw LedgerError.openFailed(path: "\"\"", reason: "the database path is empty")
@@ -107,10 +114,14 @@ public final class Ledger: Service, Sendable {
             )
         }
 
-        self.commitTimer = Metrics.Timer(label: "sigillum_ledger_commit_seconds", preferredDisplayUnit: .seconds)
-        self.batchSizeRecorder = Recorder(label: "sigillum_ledger_batch_size", aggregate: true)
-        self.recordsCounter = Counter(label: "sigillum_ledger_records_total")
-        self.commitFailuresCounter = Counter(label: "sigillum_ledger_commit_failures_total")
+        self.commitTimer = Metrics.Timer(
+            label: "sigillum_ledger_commit_seconds",
+            preferredDisplayUnit: .seconds,
+            factory: metricsFactory
+        )
+        self.batchSizeRecorder = Recorder(label: "sigillum_ledger_batch_size", aggregate: true, factory: metricsFactory)
+        self.recordsCounter = Counter(label: "sigillum_ledger_records_total", factory: metricsFactory)
+        self.commitFailuresCounter = Counter(label: "sigillum_ledger_commit_failures_total", factory: metricsFactory)
 
         logger.debug(
             "Ledger opened",
@@ -224,7 +235,11 @@ public final class Ledger: Service, Sendable {
     }
 
     /// Whether the ledger can commit records: its loop runs, is not shutting down, and the last
-    /// commit (if any) succeeded. A failed commit makes it unhealthy until a later one succeeds.
+    /// commit (if any) succeeded.
+    ///
+    /// A failed commit makes it unhealthy until a later one succeeds; while unhealthy and idle,
+    /// the loop tries an empty write transaction every second, so the ledger becomes healthy
+    /// again without waiting for records.
     public var isHealthy: Bool {
         self.state.withLock { $0.phase == .running && $0.lastCommitSucceeded }
     }
@@ -258,25 +273,82 @@ public final class Ledger: Service, Sendable {
                     state.phase = .finished
                     return .stop
                 }
-                return .wait
+                return .wait(unhealthy: !state.lastCommitSucceeded)
             }
             switch step {
             case .batch(let batch):
                 return batch
             case .stop:
                 return nil
-            case .wait:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let ready = self.state.withLock { state -> Bool in
-                        guard state.queue.isEmpty, state.phase == .running else { return true }
-                        state.writerWakeup = continuation
-                        return false
+            case .wait(let unhealthy):
+                guard unhealthy else {
+                    await self.waitForWakeup()
+                    continue
+                }
+                // After a failed commit, do not wait for traffic to find out that the disk is
+                // writable again: a health check may keep traffic away until it is.
+                await withTaskGroup(of: Void.self) { timer in
+                    timer.addTask {
+                        do {
+                            try await Task.sleep(for: self.healthProbeInterval)
+                        } catch {
+                            return
+                        }
+                        self.fireProbeTimer()
                     }
-                    if ready {
-                        continuation.resume()
-                    }
+                    await self.waitForWakeup()
+                    timer.cancelAll()
+                }
+                let probe = self.state.withLock { state in
+                    state.queue.isEmpty && state.phase == .running && !state.lastCommitSucceeded
+                }
+                if probe {
+                    await self.probeWrite()
                 }
             }
+        }
+    }
+
+    /// Suspends until `append`, shutdown or the probe timer wakes the writer (spurious wake-ups
+    /// are possible; the caller checks the state again).
+    private func waitForWakeup() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = self.state.withLock { state -> Bool in
+                if state.timerFired {
+                    state.timerFired = false
+                    return true
+                }
+                guard state.queue.isEmpty, state.phase == .running else { return true }
+                state.writerWakeup = continuation
+                return false
+            }
+            if ready {
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Wakes the writer for a probe, or leaves a note if it is not waiting yet.
+    private func fireProbeTimer() {
+        let wakeup = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let wakeup = state.writerWakeup
+            state.writerWakeup = nil
+            if wakeup == nil {
+                state.timerFired = true
+            }
+            return wakeup
+        }
+        wakeup?.resume()
+    }
+
+    /// A write transaction without records, to learn whether commits work again.
+    private func probeWrite() async {
+        do {
+            try await self.dbPool.write { db in try LedgerStore.probe(db) }
+            self.state.withLock { $0.lastCommitSucceeded = true }
+            self.logger.debug("Ledger commits succeed again")
+        } catch {
+            self.logger.debug("Ledger is still unable to commit", metadata: ["error.message": "\(error)"])
         }
     }
 
@@ -492,7 +564,7 @@ private enum AppendOutcome {
 private enum NextStep: Sendable {
     case batch([PendingAppend])
     case stop
-    case wait
+    case wait(unhealthy: Bool)
 }
 
 /// Everything the group-commit loop and `append` share, behind one lock.
@@ -511,6 +583,8 @@ private struct CommitState: Sendable {
     var phase = Phase.idle
     var queue: [PendingAppend] = []
     var writerWakeup: CheckedContinuation<Void, Never>?
+    /// The probe timer fired while the writer was not waiting.
+    var timerFired = false
     var lastCommitSucceeded = true
     /// The chain head as of the last successful commit (the writer's copy of `ledger_meta`).
     var head: ChainHead

@@ -23,6 +23,10 @@ public struct LedgerConfiguration: Sendable {
     /// Only another process (a backup tool, an operator's `sqlite3` shell) can hold the lock.
     package var lockTimeoutSeconds: Double = 5
 
+    /// After a failed commit, how often the idle writer tries an empty transaction to find out
+    /// whether commits work again.
+    package var healthProbeIntervalSeconds: Double = 1
+
     /// Creates a configuration.
     ///
     /// - Parameters:

@@ -167,6 +167,13 @@ enum LedgerStore {
 
     // MARK: Append
 
+    /// A write without records: prepares the insert (so the schema is checked) and rewrites the
+    /// head row, to learn whether commits work again after a failure.
+    static func probe(_ db: Database) throws {
+        _ = try db.makeStatement(sql: insertSQL)
+        try db.execute(sql: "UPDATE ledger_meta SET audit_count = audit_count WHERE id = 1")
+    }
+
     private static let insertSQL = """
         INSERT INTO tsa_audit (seq, instance_id, serial, gen_time, policy, hash_alg, imprint, nonce, client,
                                token_sha256, accuracy_us, committed_at, prev_hash, record_hash)

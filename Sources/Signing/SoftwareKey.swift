@@ -60,15 +60,18 @@ public struct SoftwareKey: Sendable {
     /// RFC 8410 §7 form (`CurvePrivateKey` in the `privateKey` octet string). OpenSSL reads all of
     /// them with `openssl pkey`.
     ///
-    /// The text is secret: write it only to a file of mode 0600.
+    /// The text ends with a newline. It is secret: write it only to a file of mode 0600.
     public var pkcs8PEMRepresentation: String {
+        let pem: String
         switch self.backing {
-        case .p256(let key): key.pemRepresentation
-        case .p384(let key): key.pemRepresentation
-        case .p521(let key): key.pemRepresentation
-        case .rsa(let key): key.pkcs8PEMRepresentation
-        case .ed25519(let key): key.pemRepresentation
+        case .p256(let key): pem = key.pemRepresentation
+        case .p384(let key): pem = key.pemRepresentation
+        case .p521(let key): pem = key.pemRepresentation
+        case .rsa(let key): pem = key.pkcs8PEMRepresentation
+        case .ed25519(let key): pem = key.pemRepresentation
         }
+        // swift-crypto ends some forms with a newline and others without.
+        return pem.hasSuffix("\n") ? pem : pem + "\n"
     }
 
     /// The key as swift-certificates uses it to issue certificates (DevelopmentPKI).

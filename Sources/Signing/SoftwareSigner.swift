@@ -9,7 +9,7 @@ import _CryptoExtras
 /// RSA keys sign with PKCS#1 v1.5 or PSS and SHA-256 by default, both configurable. Ed25519 signs
 /// the message as is.
 ///
-/// ``sign(_:)`` is synchronous inside: no actor hop, no allocation beyond the signature. The type
+/// ``sign(_:)`` is synchronous inside: no actor hop, no lock, no I/O; it hashes and signs. The type
 /// is a value; share it freely between tasks.
 public struct SoftwareSigner: Signer {
     /// The padding an RSA key signs with. Ignored for other keys.

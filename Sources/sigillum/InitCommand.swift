@@ -18,21 +18,31 @@ struct InitCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("tsu-key"),
-        help: ArgumentHelp("The key type of the TSU (time-stamping unit) certificate.", valueName: "type")
+        help: ArgumentHelp(
+            "The key type of the TSU (time-stamping unit) certificate (default: ec-p256).",
+            valueName: "type"
+        )
     )
-    var tsuKey: TSUKeyArgument = TSUKeyArgument(.ecP256)
+    var tsuKey: TSUKeyArgument?
 
     func run() async throws {
         try await self.reportingFailures { () throws(CLIError) in
             let directory = self.state.resolved
+            let keyType = self.tsuKey?.keyType ?? .ecP256
             let missing = DevelopmentPKI.missingFiles(stateDirectory: directory)
             let result: (paths: DevelopmentPKI.Paths, created: Bool)
             do {
-                result = try DevelopmentPKI.ensure(stateDirectory: directory, tsuKeyType: self.tsuKey.keyType)
+                result = try DevelopmentPKI.ensure(stateDirectory: directory, tsuKeyType: keyType)
             } catch {
                 throw CLIError("cannot create the development PKI in \(directory): \(error)", exitCode: 2)
             }
-            Console.print(Self.report(result.paths, created: result.created, missing: missing, keyType: self.tsuKey))
+            Console.print(Self.report(result.paths, created: result.created, missing: missing, keyType: keyType))
+            if !result.created, let requested = self.tsuKey {
+                Console.error(
+                    "sigillum: note: --tsu-key \(requested.keyType.rawValue) had no effect, the existing set was kept; "
+                        + "delete \(result.paths.certificateDirectory) and \(result.paths.keyDirectory) to regenerate"
+                )
+            }
         }
     }
 
@@ -40,7 +50,7 @@ struct InitCommand: AsyncParsableCommand {
         _ paths: DevelopmentPKI.Paths,
         created: Bool,
         missing: [String],
-        keyType: TSUKeyArgument
+        keyType: DevelopmentKeyType
     ) -> [String] {
         let entries: [(String, String)] = [
             ("root CA", paths.rootCA), ("issuing CA", paths.issuingCA), ("TSU certificate", paths.tsa),
@@ -55,12 +65,12 @@ struct InitCommand: AsyncParsableCommand {
             lines.append("Found the development PKI in \(paths.stateDirectory) (nothing changed):")
         } else if !missing.isEmpty && missing.count < entries.count {
             lines.append(
-                "Regenerated the development PKI in \(paths.stateDirectory) (TSU key \(keyType.keyType.rawValue)); "
+                "Regenerated the development PKI in \(paths.stateDirectory) (TSU key \(keyType.rawValue)); "
                     + "the earlier set was incomplete, missing \(missing.joined(separator: ", ")):"
             )
         } else {
             lines.append(
-                "Created the development PKI in \(paths.stateDirectory) (TSU key \(keyType.keyType.rawValue)):"
+                "Created the development PKI in \(paths.stateDirectory) (TSU key \(keyType.rawValue)):"
             )
         }
         let width = entries.map(\.0.count).max() ?? 0
@@ -80,16 +90,10 @@ struct InitCommand: AsyncParsableCommand {
 struct TSUKeyArgument: ExpressibleByArgument, Sendable {
     var keyType: DevelopmentKeyType
 
-    init(_ keyType: DevelopmentKeyType) {
-        self.keyType = keyType
-    }
-
     init?(argument: String) {
         guard let keyType = DevelopmentKeyType(rawValue: argument) else { return nil }
         self.keyType = keyType
     }
 
     static var allValueStrings: [String] { DevelopmentKeyType.allCases.map(\.rawValue) }
-
-    var defaultValueDescription: String { self.keyType.rawValue }
 }

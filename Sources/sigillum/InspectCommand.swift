@@ -46,7 +46,9 @@ struct InspectCommand: AsyncParsableCommand {
             } catch {
                 // A response whose token is broken is still a response: say where it broke.
                 Console.print(["Status info:"] + TokenPrinter.statusInfo(response.status) + [""])
-                throw CLIError("\(name): the response's timeStampToken cannot be parsed: \(TokenPrinter.parseError(error))", exitCode: 1)
+                throw CLIError(
+                    "\(name): the response's timeStampToken cannot be parsed: \(TokenPrinter.parseError(error))",
+                    exitCode: 1)
             }
         } catch let error as CLIError {
             throw error

@@ -112,7 +112,8 @@ struct StampCommand: AsyncParsableCommand {
         do {
             response = try TimeStampResp(derEncoded: answer.body)
         } catch {
-            throw CLIError("the body from \(endpoint) is not a DER TimeStampResp: \(TokenPrinter.parseError(error))", exitCode: 2)
+            throw CLIError(
+                "the body from \(endpoint) is not a DER TimeStampResp: \(TokenPrinter.parseError(error))", exitCode: 2)
         }
 
         guard response.status.status.carriesToken else {
@@ -266,7 +267,8 @@ enum StampHashAlgorithm: String, ExpressibleByArgument, CaseIterable, Sendable {
             throw CLIError("\(path): no such file; give the path of the file to time-stamp", exitCode: 2)
         }
         guard !isDirectory.boolValue else {
-            throw CLIError("\(path) is a directory; time-stamp a file (an archive of the folder, for example)", exitCode: 2)
+            throw CLIError(
+                "\(path) is a directory; time-stamp a file (an archive of the folder, for example)", exitCode: 2)
         }
         var hasher = hasher
         do {

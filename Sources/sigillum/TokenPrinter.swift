@@ -145,7 +145,8 @@ enum TokenPrinter {
         lines.append("SignerInfo version: \(signer.version)")
         switch signer.sid {
         case .issuerAndSerialNumber(let sid):
-            lines.append("Signer identifier: issuer \(self.oneline(sid.issuer)), serial \(self.bignumHex(sid.serialNumber))")
+            lines.append(
+                "Signer identifier: issuer \(self.oneline(sid.issuer)), serial \(self.bignumHex(sid.serialNumber))")
         case .subjectKeyIdentifier(let keyID):
             lines.append("Signer identifier: subjectKeyIdentifier \(self.hex(keyID))")
         }
@@ -160,7 +161,8 @@ enum TokenPrinter {
         do {
             if let signingCertificate = try token.signingCertificateV2() {
                 for (index, certID) in signingCertificate.certs.enumerated() {
-                    let label = signingCertificate.certs.count > 1 ? " \(index + 1)" : ""
+                    let label =
+                        signingCertificate.certs.count > 1 ? " (\(index + 1) of \(signingCertificate.certs.count))" : ""
                     lines.append("Signing certificate v2\(label):")
                     lines += self.essCertID(
                         hashAlgorithm: certID.hashAlgorithm.algorithm,
@@ -214,7 +216,8 @@ enum TokenPrinter {
         } else {
             lines.append("    Issuer and serial: not included")
         }
-        if let index = certificates.firstIndex(where: { self.digest(hashAlgorithm, $0.der).map { $0[...] } == certHash }) {
+        if let index = certificates.firstIndex(where: { self.digest(hashAlgorithm, $0.der).map { $0[...] } == certHash }
+        ) {
             let subject = certificates[index].certificate.map { self.oneline($0.subject) } ?? "?"
             lines.append("    Matches included certificate \(index + 1): \(subject)")
         } else if !certificates.isEmpty {
@@ -262,9 +265,7 @@ enum TokenPrinter {
         guard let asn1Error = error as? ASN1Error else { return "\(error)" }
         var text = asn1Error.description
         // "ASN1Error.code: reason Module/File.swift:123" → drop the location.
-        if let space = text.lastIndex(of: " "), text[space...].hasSuffix(".swift") == false,
-            text[text.index(after: space)...].contains(".swift:")
-        {
+        if let space = text.lastIndex(of: " "), text[text.index(after: space)...].contains(".swift:") {
             text = String(text[..<space])
         }
         text = text.trimmingWhitespace()

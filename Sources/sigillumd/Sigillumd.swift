@@ -2,6 +2,7 @@ import ApplianceConfig
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 
 /// `sigillumd`: the appliance daemon. Parses the command line, loads the configuration, wires the services, runs.
 @main
@@ -69,6 +70,11 @@ struct Sigillumd: AsyncParsableCommand {
             try await daemon.run()
         } catch let error as StartupError {
             Self.fail(error.description)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            Self.fail(
+                "cannot listen: an address is already in use (public \(configuration.listen), admin "
+                    + "\(configuration.adminListen)); stop the other process or choose --listen/--admin-listen"
+            )
         } catch {
             Self.fail("\(error)")
         }

@@ -188,23 +188,48 @@ struct ChainVerificationTests {
         }
     }
 
-    @Test("a record added behind the ledger's back is a head mismatch")
+    @Test("a record with a forged tail record is caught: bad hash, or (hash forged too) head mismatch")
     func appendedBehindBack() async throws {
         try await withTemporaryDirectory { directory in
-            let report = try await tamperedLedger(in: directory) { db in
+            let path = directory.ledgerPath
+            try await makeLedgerFile(path, count: Self.count)
+            let last = try #require(try Ledger.openReadOnly(path: path).auditRecords(after: 11, limit: 1).first)
+            var forged = last.record
+            forged.serialNumber = [0x05]
+            let forgedHash = independentRecordHash(
+                previousHash: last.recordHash,
+                sequence: 13,
+                instanceID: last.instanceID,
+                record: forged,
+                committedAt: last.committedAt
+            )
+            let insert = """
+                INSERT INTO tsa_audit (seq, instance_id, serial, gen_time, policy, hash_alg, imprint, nonce,
+                  client, token_sha256, accuracy_us, committed_at, prev_hash, record_hash)
+                SELECT 13, instance_id, X'05', gen_time, policy, hash_alg, imprint, nonce, client,
+                  token_sha256, accuracy_us, committed_at, record_hash, ?
+                FROM tsa_audit WHERE seq = 12
+                """
+
+            // A copied hash does not match the new content.
+            try rawWrite(path) { db in try db.execute(sql: insert, arguments: [Data(last.recordHash)]) }
+            let careless = try Ledger.openReadOnly(path: path).verifyChain()
+            #expect(careless.firstBreak?.kind == .recordAltered)
+            #expect(careless.firstBreak?.sequence == 13)
+
+            // A correctly computed hash passes the record checks, but the head still says 12.
+            try rawWrite(path) { db in
                 try db.execute(
-                    sql: """
-                        INSERT INTO tsa_audit (seq, instance_id, serial, gen_time, policy, hash_alg, imprint, nonce,
-                          client, token_sha256, accuracy_us, committed_at, prev_hash, record_hash)
-                        SELECT 13, instance_id, X'05', gen_time, policy, hash_alg, imprint, nonce, client,
-                          token_sha256, accuracy_us, committed_at, record_hash, record_hash
-                        FROM tsa_audit WHERE seq = 12
-                        """
-                )
+                    sql: "UPDATE tsa_audit SET record_hash = ? WHERE seq = 13", arguments: [Data(forgedHash)])
             }
-            // Record 13's hash is wrong, which is found first.
-            #expect(report.firstBreak?.kind == .recordAltered)
-            #expect(report.firstBreak?.sequence == 13)
+            let careful = try Ledger.openReadOnly(path: path).verifyChain()
+            let brk = try #require(careful.firstBreak)
+            #expect(brk.kind == .headMismatch)
+            #expect(brk.sequence == 13)
+            #expect(
+                brk.description
+                    == "the table holds records beyond the ledger head: the head records 12 records but the table ends at record 13"
+            )
         }
     }
 

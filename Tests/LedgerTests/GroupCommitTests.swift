@@ -91,11 +91,11 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("a failed commit fails the batch, makes the ledger unhealthy, and the next commit heals it")
+    @Test("a failed commit fails the batch and makes the ledger unhealthy until commits work again")
     func transientCommitFailure() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.ledgerPath
-            let ledger = try openLedger(path, lockTimeoutSeconds: 0.1)
+            let ledger = try openLedger(path, lockTimeoutSeconds: 0.1, healthProbeIntervalSeconds: 0.05)
             let raw = try rawConnection(path)
             try await withRunningLedger(ledger) { _ in
                 let first = try await ledger.append(makeRecord(1))
@@ -110,8 +110,15 @@ struct GroupCommitTests {
                 #expect(error?.cause != nil)
                 #expect(!ledger.isHealthy)
                 #expect(ledger.groupCommitStatistics.failedTransactions == 1)
+                // The idle writer's probes fail too while the lock is held.
+                try await Task.sleep(for: .milliseconds(400))
+                #expect(!ledger.isHealthy)
 
+                // Once the lock is gone, a probe commit heals the ledger without any record.
                 try raw.inDatabase { try $0.execute(sql: "ROLLBACK") }
+                try await waitUntil("a probe commit succeeds") { ledger.isHealthy }
+                #expect(ledger.groupCommitStatistics.transactions == 1)
+
                 let third = try await ledger.append(makeRecord(3))
                 #expect(third.sequence == 2, "the failed record must not use up a sequence number")
                 #expect(ledger.isHealthy)
@@ -123,17 +130,54 @@ struct GroupCommitTests {
         }
     }
 
+    @Test("commits, batch sizes, records and failures are measured")
+    func metrics() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.ledgerPath
+            let metrics = RecordingMetrics()
+            let ledger = try openLedger(path, metrics: metrics)
+            for label in [
+                "sigillum_ledger_commit_seconds", "sigillum_ledger_batch_size", "sigillum_ledger_records_total",
+                "sigillum_ledger_commit_failures_total",
+            ] {
+                #expect(metrics.hasMetric(label), "\(label) is created in init")
+            }
+            let group = ServiceGroup(services: [ledger], logger: testLogger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for index in 1...10 {
+                    tasks.addTask { _ = try await ledger.append(makeRecord(index)) }
+                }
+                try await waitUntil("10 records are queued") { ledger.queuedRecordCount == 10 }
+                tasks.addTask { try await group.run() }
+                try await waitUntil("the batch is committed") { ledger.groupCommitStatistics.records == 10 }
+                _ = try await ledger.append(makeRecord(11))
+                try rawWrite(path) { try $0.execute(sql: "DROP TABLE tsa_audit") }
+                await expectLedgerError(.commitFailed) { try await ledger.append(makeRecord(12)) }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(metrics.values("sigillum_ledger_batch_size") == [10, 1])
+            #expect(metrics.values("sigillum_ledger_records_total") == [10, 1])
+            #expect(metrics.values("sigillum_ledger_commit_seconds").count == 2)
+            #expect(metrics.values("sigillum_ledger_commit_seconds").allSatisfy { $0 > 0 })
+            #expect(metrics.values("sigillum_ledger_commit_failures_total") == [1])
+        }
+    }
+
     @Test("a commit that cannot succeed (table dropped) throws and leaves the ledger unhealthy")
     func permanentCommitFailure() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.ledgerPath
-            let ledger = try openLedger(path)
+            let ledger = try openLedger(path, healthProbeIntervalSeconds: 0.05)
             try await withRunningLedger(ledger) { _ in
                 _ = try await ledger.append(makeRecord(1))
                 try rawWrite(path) { try $0.execute(sql: "DROP TABLE tsa_audit") }
                 await expectLedgerError(.commitFailed) {
                     try await ledger.append(makeRecord(2))
                 }
+                #expect(!ledger.isHealthy)
+                // Probe commits check the schema as well, so they do not report a false recovery.
+                try await Task.sleep(for: .milliseconds(300))
                 #expect(!ledger.isHealthy)
                 await expectLedgerError(.commitFailed) {
                     try await ledger.append(makeRecord(3))

@@ -3,7 +3,9 @@ import Foundation
 import GRDB
 import Ledger
 import Logging
+import Metrics
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// A logger that drops everything (tests never bootstrap the logging system).
@@ -44,7 +46,9 @@ func openLedger(
     _ path: String,
     maxBatchSize: Int = 512,
     instanceID: UInt32? = nil,
-    lockTimeoutSeconds: Double = 5
+    lockTimeoutSeconds: Double = 5,
+    healthProbeIntervalSeconds: Double = 1,
+    metrics: RecordingMetrics = RecordingMetrics()
 ) throws -> Ledger {
     var configuration = LedgerConfiguration(
         databasePath: path,
@@ -52,7 +56,53 @@ func openLedger(
         configuredInstanceID: instanceID
     )
     configuration.lockTimeoutSeconds = lockTimeoutSeconds
-    return try Ledger(configuration: configuration, logger: testLogger)
+    configuration.healthProbeIntervalSeconds = healthProbeIntervalSeconds
+    return try Ledger(configuration: configuration, logger: testLogger, metricsFactory: metrics)
+}
+
+/// A metrics factory that keeps every value per label (no global bootstrap).
+final class RecordingMetrics: MetricsFactory, Sendable {
+    final class Handler: CounterHandler, RecorderHandler, TimerHandler, Sendable {
+        let values = Mutex<[Int64]>([])
+
+        func increment(by amount: Int64) { self.values.withLock { $0.append(amount) } }
+        func reset() { self.values.withLock { $0.removeAll() } }
+        func record(_ value: Int64) { self.values.withLock { $0.append(value) } }
+        func record(_ value: Double) { self.values.withLock { $0.append(Int64(value)) } }
+        func recordNanoseconds(_ duration: Int64) { self.values.withLock { $0.append(duration) } }
+    }
+
+    private let handlers = Mutex<[String: Handler]>([:])
+
+    /// The values recorded under `label` (increments for counters).
+    func values(_ label: String) -> [Int64] {
+        self.handlers.withLock { $0[label] }?.values.withLock { $0 } ?? []
+    }
+
+    /// Whether a metric with `label` was created.
+    func hasMetric(_ label: String) -> Bool {
+        self.handlers.withLock { $0[label] != nil }
+    }
+
+    private func handler(_ label: String) -> Handler {
+        self.handlers.withLock { handlers in
+            if let handler = handlers[label] {
+                return handler
+            }
+            let handler = Handler()
+            handlers[label] = handler
+            return handler
+        }
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { self.handler(label) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        self.handler(label)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { self.handler(label) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
 }
 
 /// Runs `body` while the ledger's `run()` is active in a `ServiceGroup`, then shuts the group

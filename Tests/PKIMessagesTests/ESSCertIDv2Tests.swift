@@ -32,7 +32,8 @@ struct ESSCertIDv2Tests {
     @Test("SHA-256 with NULL parameters is not the DEFAULT value and is written")
     func sha256WithNullWritten() throws {
         let id = ESSCertIDv2(
-            hashAlgorithm: AlgorithmIdentifier(algorithm: .HashAlgorithm.sha256, parameters: AlgorithmIdentifier.nullParameters),
+            hashAlgorithm: AlgorithmIdentifier(
+                algorithm: .HashAlgorithm.sha256, parameters: AlgorithmIdentifier.nullParameters),
             certHash: Self.hash32[...],
             issuerSerial: nil
         )
@@ -43,7 +44,8 @@ struct ESSCertIDv2Tests {
     @Test("IssuerSerial holds GeneralNames with a [4] EXPLICIT directoryName")
     func issuerSerialBytes() throws {
         let issuer = try DistinguishedName { CommonName("Sigillum TSU") }
-        let issuerDER = tlv(0x30, tlv(0x31, tlv(0x30, bytes(fromHex: "06 03 55 04 03"), tlv(0x0C, Array("Sigillum TSU".utf8)))))
+        let issuerDER = tlv(
+            0x30, tlv(0x31, tlv(0x30, bytes(fromHex: "06 03 55 04 03"), tlv(0x0C, Array("Sigillum TSU".utf8)))))
         let issuerSerial = IssuerSerial(
             issuer: [.directoryName(issuer)],
             serialNumber: DERInteger(unsignedMagnitude: [0x8A, 0x0B, 0x0C, 0x0D])
@@ -55,7 +57,9 @@ struct ESSCertIDv2Tests {
         #expect(hex(try assertRoundTrips(id)) == hex(tlv(0x30, tlv(0x04, Self.hash32), expected)))
 
         let attribute = SigningCertificateV2(certs: [id])
-        #expect(hex(try assertRoundTrips(attribute)) == hex(tlv(0x30, tlv(0x30, tlv(0x30, tlv(0x04, Self.hash32), expected)))))
+        #expect(
+            hex(try assertRoundTrips(attribute))
+                == hex(tlv(0x30, tlv(0x30, tlv(0x30, tlv(0x04, Self.hash32), expected)))))
     }
 
     @Test("hand-built encodings parse: the DEFAULT fills in, other algorithms are kept")
@@ -65,7 +69,8 @@ struct ESSCertIDv2Tests {
         #expect(Array(omitted.certHash) == Self.hash32)
         #expect(omitted.issuerSerial == nil)
 
-        let sha384 = try assertReencodes(ESSCertIDv2.self, tlv(0x30, tlv(0x30, Vector.sha384OID), tlv(0x04, Self.hash48)))
+        let sha384 = try assertReencodes(
+            ESSCertIDv2.self, tlv(0x30, tlv(0x30, Vector.sha384OID), tlv(0x04, Self.hash48)))
         #expect(sha384.hashAlgorithm.algorithm == .HashAlgorithm.sha384)
         #expect(sha384.hashAlgorithm.parameters == nil)
 
@@ -108,7 +113,8 @@ struct ESSCertIDv2Tests {
             let contentInfo = try ContentInfo(derEncoded: try readFile(named: "cades.der", in: directory))
             let signedData = try SignedData(derEncoded: contentInfo.content.bytes)
             let signerInfo = try #require(signedData.signerInfos.first)
-            let value = try #require(signerInfo.signedAttribute(.CMSAttributeType.signingCertificateV2)?.attrValues.first)
+            let value = try #require(
+                signerInfo.signedAttribute(.CMSAttributeType.signingCertificateV2)?.attrValues.first)
             let fromOpenSSL = try derBytes(value)
 
             let certificateDER = try tsa.tsuCertificate()
@@ -126,7 +132,9 @@ struct ESSCertIDv2Tests {
             #expect(hex(try derBytes(ours)) == hex(fromOpenSSL))
             let parsed = try SigningCertificateV2(derEncoded: fromOpenSSL)
             #expect(parsed == ours)
-            #expect(parsed.certs.first?.issuerSerial.map { Array($0.serialNumber.contentOctets) } == [0x00] + OpenSSLTSA.tsuSerial)
+            #expect(
+                parsed.certs.first?.issuerSerial.map { Array($0.serialNumber.contentOctets) } == [0x00]
+                    + OpenSSLTSA.tsuSerial)
             #expect(parsed.certs.first?.issuerSerial?.issuer == [.directoryName(certificate.issuer)])
         }
     }

@@ -56,15 +56,14 @@ struct GeneralizedTimeTextTests {
         #expect(throws: (any Error).self) { try GeneralizedTimeText(derEncoded: [0x17, 13] + Array(utc.utf8)) }
     }
 
-    @Test(
-        "components",
-        arguments: [
-            ("20261125014500Z", 0),
-            ("20261125014500.1Z", 100_000_000),
-            ("20261125014500.123456Z", 123_456_000),
-            ("20261125014500.000000001Z", 1),
-        ]
-    )
+    static let componentCases: [(String, Int)] = [
+        ("20261125014500Z", 0),
+        ("20261125014500.1Z", 100_000_000),
+        ("20261125014500.123456Z", 123_456_000),
+        ("20261125014500.000000001Z", 1),
+    ]
+
+    @Test("components", arguments: componentCases)
     func components(text: String, nanoseconds: Int) throws {
         let components = try GeneralizedTimeText(text).components
         #expect(components.year == 2026)

@@ -15,7 +15,7 @@ import Foundation
 /// openssl ts -reply -queryfile req.tsq -signer tsu.pem -inkey tsu.key -config ts.cnf -out resp.tsr
 /// ```
 struct OpenSSLTSA {
-    struct Options {
+    struct Options: Sendable {
         /// `ess_cert_id_alg`: sha1 makes OpenSSL write signingCertificate, anything else signingCertificateV2.
         var essCertIDAlgorithm = "sha256"
         var clockPrecisionDigits = 3
@@ -29,7 +29,8 @@ struct OpenSSLTSA {
         var signerDigest = "sha256"
     }
 
-    static let defaultPolicy = "1.2.3.4.1"
+    /// Not 1.2.3.4.1: Debian's default openssl.cnf names that `tsa_policy1`, and `-text` would print the name.
+    static let defaultPolicy = "1.2.3.4.2"
     static let otherPolicy = "1.2.3.4"
     static let tsuSerial: [UInt8] = [0x8A, 0x0B, 0x0C, 0x0D]
     static let tsuSubject = "/CN=Sigillum Test TSU/O=Sigillum"

@@ -13,7 +13,8 @@ struct FailureVector: Sendable, CustomTestStringConvertible {
 
     // The texts are OpenSSL 3.0's (crypto/ts/ts_rsp_print.c), joined by ", " in bit order.
     static let all: [FailureVector] = [
-        FailureVector(info: .badAlg, der: "03 02 07 80", opensslText: "unrecognized or unsupported algorithm identifier"),
+        FailureVector(
+            info: .badAlg, der: "03 02 07 80", opensslText: "unrecognized or unsupported algorithm identifier"),
         FailureVector(info: .badRequest, der: "03 02 05 20", opensslText: "transaction not permitted or supported"),
         FailureVector(info: .badDataFormat, der: "03 02 02 04", opensslText: "the data submitted has the wrong format"),
         FailureVector(
@@ -81,17 +82,16 @@ struct PKIStatusTests {
         #expect(PKIFailureInfo().description == "none")
     }
 
-    @Test(
-        "a non-minimal encoding still yields the bits",
-        arguments: [
-            ("03 02 00 80", PKIFailureInfo.badAlg),  // no unused bits declared
-            ("03 03 00 80 00", PKIFailureInfo.badAlg),  // a trailing zero octet
-            ("03 04 00 00 02 00", PKIFailureInfo.timeNotAvailable),
-            ("03 05 00 00 01 00 00", PKIFailureInfo.unacceptedPolicy),
-            ("03 03 05 A0 00", PKIFailureInfo([.badAlg, .badRequest])),
-            ("03 02 00 00", PKIFailureInfo()),
-        ]
-    )
+    static let nonMinimal: [(String, PKIFailureInfo)] = [
+        ("03 02 00 80", PKIFailureInfo.badAlg),  // no unused bits declared
+        ("03 03 00 80 00", PKIFailureInfo.badAlg),  // a trailing zero octet
+        ("03 04 00 00 02 00", PKIFailureInfo.timeNotAvailable),
+        ("03 05 00 00 01 00 00", PKIFailureInfo.unacceptedPolicy),
+        ("03 03 05 A0 00", PKIFailureInfo([.badAlg, .badRequest])),
+        ("03 02 00 00", PKIFailureInfo()),
+    ]
+
+    @Test("a non-minimal encoding still yields the bits", arguments: nonMinimal)
     func nonMinimalFailureInfo(der: String, expected: PKIFailureInfo) throws {
         #expect(try PKIFailureInfo(derEncoded: bytes(fromHex: der)) == expected)
     }
@@ -114,7 +114,7 @@ struct PKIStatusTests {
     func failureInfoBits() throws {
         #expect(PKIFailureInfo.badAlg.bits == [0])
         #expect(PKIFailureInfo.systemFailure.bits == [25])
-        #expect([PKIFailureInfo.badAlg, .timeNotAvailable].description == "badAlg+timeNotAvailable")
+        #expect(PKIFailureInfo([.badAlg, .timeNotAvailable]).description == "badAlg+timeNotAvailable")
         let unknown = PKIFailureInfo(bit: 30)
         #expect(unknown.description == "bit30")
         #expect(hex(try assertRoundTrips(unknown)) == "03 05 01 00 00 00 02")
@@ -142,7 +142,9 @@ struct PKIStatusTests {
                 == "30 07 02 01 02 03 02 07 80"
         )
         #expect(
-            hex(try assertRoundTrips(PKIStatusInfo(status: .rejection, statusString: ["x"], failInfo: .timeNotAvailable)))
+            hex(
+                try assertRoundTrips(
+                    PKIStatusInfo(status: .rejection, statusString: ["x"], failInfo: .timeNotAvailable)))
                 == "30 0D 02 01 02 30 03 0C 01 78 03 03 01 00 02"
         )
         #expect(
@@ -195,7 +197,8 @@ struct PKIStatusTests {
 
     @Test("a rejection or waiting response carrying a token fails to parse", arguments: [2, 3, 4, 5])
     func tokenWithoutGrant(status: Int) throws {
-        let encoded = tlv(0x30, tlv(0x30, [0x02, 0x01, UInt8(status)]), tlv(0x30, bytes(fromHex: "06 09 2A 86 48 86 F7 0D 01 07 02")))
+        let encoded = tlv(
+            0x30, tlv(0x30, [0x02, 0x01, UInt8(status)]), tlv(0x30, bytes(fromHex: "06 09 2A 86 48 86 F7 0D 01 07 02")))
         #expect(throws: (any Error).self) { try TimeStampResp(derEncoded: encoded) }
     }
 
@@ -218,7 +221,9 @@ struct PKIStatusTests {
         let token = tlv(0x30, bytes(fromHex: "06 09 2A 86 48 86 F7 0D 01 07 02"))
         let encoded = tlv(0x30, tlv(0x30, [0x02, 0x01, 0x00]), token, [0x05, 0x00])
         #expect(throws: (any Error).self) { try TimeStampResp(derEncoded: encoded) }
-        #expect(throws: (any Error).self) { try TimeStampResp(derEncoded: tlv(0x30, tlv(0x30, [0x02, 0x01, 0x00]), token) + [0x00]) }
+        #expect(throws: (any Error).self) {
+            try TimeStampResp(derEncoded: tlv(0x30, tlv(0x30, [0x02, 0x01, 0x00]), token) + [0x00])
+        }
         // Without the extra element the structure parses and keeps the token bytes as they were.
         let response = try assertReencodes(TimeStampResp.self, tlv(0x30, tlv(0x30, [0x02, 0x01, 0x00]), token))
         #expect(response.timeStampToken.map { Array($0.bytes) } == token)

@@ -25,8 +25,7 @@ func assertRoundTrips<T: DERParseable & DERSerializable & Equatable>(
     let encoded = try derBytes(value)
     let parsed = try T(derEncoded: encoded)
     #expect(parsed == value, "\(T.self) changed in a DER round trip", sourceLocation: sourceLocation)
-    let reencoded = try derBytes(parsed)
-    #expect(hex(reencoded) == hex(encoded), "\(T.self) re-encodes differently", sourceLocation: sourceLocation)
+    expectSameBytes(try derBytes(parsed), encoded, "\(T.self) re-encoded", sourceLocation: sourceLocation)
     return encoded
 }
 
@@ -38,9 +37,39 @@ func assertReencodes<T: DERParseable & DERSerializable>(
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> T {
     let parsed = try T(derEncoded: encoded)
-    let reencoded = try derBytes(parsed)
-    #expect(hex(reencoded) == hex(encoded), "\(T.self) re-encodes differently", sourceLocation: sourceLocation)
+    expectSameBytes(try derBytes(parsed), encoded, "\(T.self) re-encoded", sourceLocation: sourceLocation)
     return parsed
+}
+
+/// Expects `actual` to be `expected` byte for byte. Short values are compared as hex; for long ones (tokens,
+/// certificates) the issue names the first differing offset and shows the octets around it.
+func expectSameBytes(
+    _ actual: some Collection<UInt8>,
+    _ expected: some Collection<UInt8>,
+    _ what: String = "bytes",
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let actual = Array(actual)
+    let expected = Array(expected)
+    guard actual != expected else { return }
+    if actual.count + expected.count <= 200 {
+        #expect(hex(actual) == hex(expected), "\(what)", sourceLocation: sourceLocation)
+        return
+    }
+    let offset =
+        zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        ?? min(actual.count, expected.count)
+    func window(_ bytes: [UInt8]) -> String {
+        hex(bytes[max(0, offset - 8)..<min(bytes.count, offset + 24)])
+    }
+    Issue.record(
+        """
+        \(what): \(actual.count) octets where \(expected.count) were expected, first difference at offset \(offset)
+          actual:   … \(window(actual)) …
+          expected: … \(window(expected)) …
+        """,
+        sourceLocation: sourceLocation
+    )
 }
 
 // MARK: - Hex

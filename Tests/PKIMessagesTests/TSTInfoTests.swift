@@ -76,7 +76,10 @@ struct TSTInfoTests {
         #expect(parsed.serialNumber.contentOctets == [0x00, 0x80, 0x01, 0x02, 0x03])
         #expect(parsed.genTime.text == "20261125014500.123Z")
         #expect(parsed.tsa == .directoryName(try Self.tsaName()))
-        #expect(try parsed.extensions?.first?.parsedQCStatements() == [QCStatement(statementID: .QCStatement.qualifiedTimeStamp)])
+        #expect(
+            try parsed.extensions?.first?.parsedQCStatements() == [
+                QCStatement(statementID: .QCStatement.qualifiedTimeStamp)
+            ])
     }
 
     @Test("a TSTInfo with only the mandatory fields")
@@ -106,7 +109,8 @@ struct TSTInfoTests {
         let encoded = try assertRoundTrips(info)
         #expect(hex(encoded).hasSuffix(hex(tlv(0xA0, tlv(0x82, Array("tsa.example".utf8))))))
         info.tsa = .uniformResourceIdentifier("https://tsa.example/")
-        #expect(hex(try assertRoundTrips(info)).hasSuffix(hex(tlv(0xA0, tlv(0x86, Array("https://tsa.example/".utf8))))))
+        #expect(
+            hex(try assertRoundTrips(info)).hasSuffix(hex(tlv(0xA0, tlv(0x86, Array("https://tsa.example/".utf8))))))
     }
 
     @Test("the qualifiedTimeStampStatement extension is byte-exact")
@@ -119,7 +123,9 @@ struct TSTInfoTests {
         #expect(hex(try derBytes(statement)) == Self.qcStatementsExtension)
         #expect(hex(try derBytes(ASN1ObjectIdentifier.QCStatement.qualifiedTimeStamp)) == "06 07 04 00 81 97 5E 01 01")
         #expect(try statement.parsedQCStatements() == [QCStatement(statementID: .QCStatement.qualifiedTimeStamp)])
-        #expect(hex(try assertRoundTrips(QCStatement(statementID: .QCStatement.qualifiedTimeStamp))) == "30 09 06 07 04 00 81 97 5E 01 01")
+        #expect(
+            hex(try assertRoundTrips(QCStatement(statementID: .QCStatement.qualifiedTimeStamp)))
+                == "30 09 06 07 04 00 81 97 5E 01 01")
         // A statement with statementInfo keeps it.
         let withInfo = QCStatement(statementID: [0, 4, 0, 1862, 1, 6], statementInfo: try ASN1Any(erasing: ASN1Null()))
         // 0.4.0.1862.1.6 (esi4-qcStatement-6): 1862 = 14*128 + 70 → 8E 46.
@@ -144,7 +150,9 @@ struct TSTInfoTests {
             try openssl(["asn1parse", "-genstr", "OID:0.4.0.19422.1.1", "-out", "oid.der", "-noout"], in: directory)
             #expect(hex(try readFile(named: "oid.der", in: directory)) == "06 07 04 00 81 97 5E 01 01")
             try openssl(["asn1parse", "-genstr", "OID:0.4.0.2023.1.1", "-out", "policy.der", "-noout"], in: directory)
-            #expect(hex(try readFile(named: "policy.der", in: directory)) == hex(try derBytes(ASN1ObjectIdentifier.TimeStamping.bestPracticesPolicy)))
+            #expect(
+                hex(try readFile(named: "policy.der", in: directory))
+                    == hex(try derBytes(ASN1ObjectIdentifier.TimeStamping.bestPracticesPolicy)))
         }
     }
 
@@ -162,7 +170,8 @@ struct TSTInfoTests {
         let token = ContentInfo(contentType: .CMSContentType.signedData, content: try RawDER(encoding: signedData))
         try withTemporaryDirectory { directory in
             try writeFile(try derBytes(token), named: "token.der", in: directory)
-            let text = opensslTextFields(try openssl(["ts", "-reply", "-in", "token.der", "-token_in", "-text"], in: directory))
+            let text = opensslTextFields(
+                try openssl(["ts", "-reply", "-in", "token.der", "-token_in", "-text"], in: directory))
             #expect(text["Version"] == "1")
             #expect(text["Policy OID"] == "0.4.0.2023.1.1")
             #expect(text["Hash Algorithm"] == "sha256")
@@ -179,29 +188,37 @@ struct TSTInfoTests {
         "malformed TSTInfo fails to parse",
         arguments: [
             // tsa as [4] without the [0] EXPLICIT wrapper
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500Z".utf8)), tlv(0xA4, TSTInfoTests.tsaNameDER)),
             // tsa [0] holding two GeneralNames
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500Z".utf8)), tlv(0xA0, tlv(0x82, [0x61]), tlv(0x82, [0x62]))),
             // nonce before ordering
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500Z".utf8)), [0x02, 0x01, 0x05], [0x01, 0x01, 0xFF]),
             // extensions before tsa
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500Z".utf8)), tlv(0xA1, bytes(fromHex: qcStatementsExtension)),
                 tlv(0xA0, tlv(0x82, [0x61]))),
             // an unknown trailing field
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500Z".utf8)), [0x82, 0x00]),
             // genTime as UTCTime
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x17, Array("261125014500Z".utf8))),
             // genTime with a trailing zero
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(), [0x02, 0x01, 0x01],
                 tlv(0x18, Array("20261125014500.10Z".utf8))),
             // no serialNumber
-            tlv(0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(),
+            tlv(
+                0x30, [0x02, 0x01, 0x01], [0x06, 0x03, 0x2A, 0x03, 0x04], Vector.imprint(),
                 tlv(0x18, Array("20261125014500Z".utf8))),
         ]
     )

@@ -49,7 +49,9 @@ struct OpenSSLQuery: Sendable, CustomTestStringConvertible {
 struct TimeStampReqTests {
     // MARK: Requests made by openssl ts -query
 
-    @Test("a request made by openssl ts -query parses field by field and re-encodes identically", arguments: OpenSSLQuery.all)
+    @Test(
+        "a request made by openssl ts -query parses field by field and re-encodes identically",
+        arguments: OpenSSLQuery.all)
     func opensslRequest(_ query: OpenSSLQuery) throws {
         try withTemporaryDirectory { directory in
             try writeFile("Sigillum \(query.testDescription)\n", named: "data.bin", in: directory)
@@ -233,7 +235,9 @@ struct TimeStampReqTests {
         "unknown or misplaced fields fail to parse",
         arguments: [
             // an unknown [1] after the extensions
-            tlv(0x30, [0x02, 0x01, 0x01], Vector.imprint(), tlv(0xA0, tlv(0x30, bytes(fromHex: "06 03 2A 03 05 04 00"))), [0x81, 0x01, 0x00]),
+            tlv(
+                0x30, [0x02, 0x01, 0x01], Vector.imprint(),
+                tlv(0xA0, tlv(0x30, bytes(fromHex: "06 03 2A 03 05 04 00"))), [0x81, 0x01, 0x00]),
             // an unknown trailing field without extensions
             tlv(0x30, [0x02, 0x01, 0x01], Vector.imprint(), [0x02, 0x01, 0x07], [0x0C, 0x01, 0x41]),
             // the nonce before the policy

@@ -287,8 +287,8 @@ struct KeyFileReaderTests {
     @Test("two keys in one file are refused")
     func twoKeys() throws {
         let pem =
-            SoftwareKey(P256.Signing.PrivateKey()).pkcs8PEMRepresentation + "\n"
-            + SoftwareKey(P256.Signing.PrivateKey()).pkcs8PEMRepresentation + "\n"
+            SoftwareKey(P256.Signing.PrivateKey()).pkcs8PEMRepresentation
+            + SoftwareKey(P256.Signing.PrivateKey()).pkcs8PEMRepresentation
         let error = #expect(throws: SignerError.self) { try KeyFileReader.parseKey(pem) }
         #expect(error?.code == .invalidKey)
     }
@@ -315,7 +315,7 @@ struct PKCS8WriterTests {
         let key = try testCase.make()
         let pem = key.pkcs8PEMRepresentation
         #expect(pem.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
-        #expect(pem.hasSuffix("-----END PRIVATE KEY-----"))
+        #expect(pem.hasSuffix("-----END PRIVATE KEY-----\n"))
         let document = try PEMDocument(pemString: pem)
         // PKCS#8: SEQUENCE { INTEGER 0, AlgorithmIdentifier, OCTET STRING ... }.
         guard case .constructed(let children) = try DER.parse(document.derBytes).content else {
@@ -332,7 +332,7 @@ struct PKCS8WriterTests {
         #expect(reread.description == testCase.name)
 
         try await withTemporaryDirectory { directory in
-            try writeFile("\(directory)/key.pem", pem + "\n")
+            try writeFile("\(directory)/key.pem", pem)
             let result = try openssl("pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem", in: directory)
             try #require(result.status == 0, "\(result.output)")
             let opensslPublicKey = try Certificate.PublicKey(

@@ -1,0 +1,146 @@
+import ApplianceConfig
+import Foundation
+import SwiftASN1
+import Testing
+
+/// The repository root, from this file's path.
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+private let minimalTSA = """
+    tsa:
+      signer: { keyFile: keys/tsa.key, certificateFile: pki/tsa.pem }
+      policies:
+        - oid: 1.2.3.4
+    """
+
+@Suite struct ConfigurationLoaderTests {
+    @Test func exampleFileLoadsWithEverySettingApplied() throws {
+        let path = repositoryRoot.appendingPathComponent("Config/sigillumd.example.yaml").path
+        let config = try ConfigurationLoader.load(file: path, environment: [:])
+        #expect(config.stateDirectory == "/var/lib/sigillum")
+        #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(config.adminListen == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(config.http.maxRequestBytes == 16384)
+        #expect(config.ledger.databasePath == "/var/lib/sigillum/ledger.sqlite")
+        #expect(config.tsa.signer.keyFile == "/var/lib/sigillum/keys/tsa.key")
+        #expect(config.tsa.signer.chainFile == "/var/lib/sigillum/pki/issuing-ca.pem")
+        #expect(config.tsa.policies.count == 2)
+        #expect(config.tsa.policies[1].qualified)
+        #expect(config.tsa.defaultPolicy == [1, 3, 6, 1, 4, 1, 32473, 1, 1])
+        #expect(config.tsa.accuracyMicroseconds == 1_000_000)
+        #expect(config.tsa.clockGate == .kernel)
+        #expect(!config.tsa.acceptedHashAlgorithms.contains(.sha1))
+        #expect(!config.isDevelopmentDefault)
+    }
+
+    @Test func developmentFileMatchesTheEmbeddedDefault() throws {
+        let path = repositoryRoot.appendingPathComponent("Config/development.yaml").path
+        let overrides = ConfigurationOverrides(stateDirectory: "/tmp/sigillum-config-test")
+        var fromFile = try ConfigurationLoader.load(file: path, overrides: overrides, environment: [:])
+        let embedded = try ConfigurationLoader.embeddedDefault(overrides: overrides, environment: [:])
+        #expect(embedded.isDevelopmentDefault)
+        fromFile.isDevelopmentDefault = true
+        #expect(fromFile == embedded)
+        #expect(embedded.tsa.clockGate == .disabled)
+        #expect(embedded.tsa.policies.contains { $0.qualified })
+    }
+
+    @Test func stateDirectoryPrecedence() throws {
+        let yaml = "stateDirectory: /from/file\n" + minimalTSA
+        let env = ["STATE_DIRECTORY": "/from/systemd:/other"]
+        #expect(try ConfigurationLoader.load(yaml: yaml, environment: env).stateDirectory == "/from/file")
+        #expect(
+            try ConfigurationLoader.load(yaml: yaml, overrides: .init(stateDirectory: "/from/flag"), environment: env)
+                .stateDirectory == "/from/flag"
+        )
+        #expect(try ConfigurationLoader.load(yaml: minimalTSA, environment: env).stateDirectory == "/from/systemd")
+        let fallback = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:]).stateDirectory
+        #expect(fallback == FileManager.default.currentDirectoryPath + "/.sigillum")
+    }
+
+    @Test func flagsOverrideListeners() throws {
+        let config = try ConfigurationLoader.load(
+            yaml: "listen: 0.0.0.0:80\n" + minimalTSA,
+            overrides: .init(listen: "[::1]:8443", adminListen: "127.0.0.1:0"),
+            environment: [:]
+        )
+        #expect(config.listen == ListenAddress(host: "::1", port: 8443))
+        #expect(config.listen.description == "[::1]:8443")
+        #expect(config.adminListen.port == 0)
+    }
+
+    @Test func defaultsApplyWhenLeftOut() throws {
+        let config = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:])
+        #expect(config.http.maxRequestBytes == 16 * 1024)
+        #expect(config.tsa.acceptedHashAlgorithms == ImprintHashAlgorithm.defaults)
+        #expect(config.tsa.defaultPolicy == [1, 2, 3, 4])
+        #expect(config.tsa.clockGate == .kernel)
+        #expect(config.tsa.signer.rsaPadding == .pkcs1)
+    }
+
+    @Test(arguments: [
+        ("tsa:\n  polices: []\n", "tsa.polices"),
+        ("listn: 1.2.3.4:5\n", "listn"),
+        ("tsa:\n  signer: { keyFile: a, certificateFile: b, pin: x }\n  policies: [{oid: 1.2.3}]\n", "tsa.signer.pin"),
+    ])
+    func unknownKeysAreNamed(yaml: String, keyPath: String) {
+        #expect {
+            try ConfigurationLoader.load(yaml: yaml, environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.code == .unknownKey && error.keyPath == keyPath
+        }
+    }
+
+    @Test(arguments: [
+        ("listen: localhost\n" + minimalTSA, "listen"),
+        ("listen: 127.0.0.1:70000\n" + minimalTSA, "listen"),
+        ("http: { maxRequestBytes: 10 }\n" + minimalTSA, "http.maxRequestBytes"),
+        (minimalTSA + "\n  acceptedHashAlgorithms: [sha256, whirlpool]", "tsa.acceptedHashAlgorithms[1]"),
+        (minimalTSA + "\n  accuracy: { millis: 1000 }", "tsa.accuracy.millis"),
+        (minimalTSA + "\n  clockGate: ntp", "tsa.clockGate"),
+        ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: not-an-oid}]\n", "tsa.policies[0].oid"),
+        ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: 1.2.3}, {oid: 1.2.3}]\n", "tsa.policies[1].oid"),
+        ("tsa:\n  signer: { certificateFile: b }\n  policies: [{oid: 1.2.3}]\n", "tsa.signer.keyFile"),
+        ("tsa:\n  signer: { keyFile: a, certificateFile: b, type: hsm }\n  policies: [{oid: 1.2.3}]\n", "tsa.signer.type"),
+        ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n", "tsa.policies"),
+        ("listen: 127.0.0.1:8080\nadminListen: 127.0.0.1:8080\n" + minimalTSA, "adminListen"),
+        ("stateDirectory: /x\n", "tsa"),
+    ])
+    func invalidValuesAreNamed(yaml: String, keyPath: String) {
+        #expect {
+            try ConfigurationLoader.load(yaml: yaml, environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.code == .invalidValue && error.keyPath == keyPath
+        }
+    }
+
+    @Test func weakHashesOnlyWhenListed() throws {
+        let config = try ConfigurationLoader.load(yaml: minimalTSA + "\n  acceptedHashAlgorithms: [sha256, sha1]", environment: [:])
+        #expect(config.tsa.acceptedHashAlgorithms == [.sha256, .sha1])
+    }
+
+    @Test func syntaxErrorsAreReported() {
+        #expect {
+            try ConfigurationLoader.load(yaml: "tsa: [unclosed", environment: [:])
+        } throws: { error in
+            (error as? ConfigError)?.code == .syntax
+        }
+        #expect {
+            try ConfigurationLoader.load(yaml: "http: { maxRequestBytes: lots }\n" + minimalTSA, environment: [:])
+        } throws: { error in
+            (error as? ConfigError)?.code == .syntax
+        }
+    }
+
+    @Test func missingFileIsReported() {
+        #expect {
+            try ConfigurationLoader.load(file: "/nonexistent/sigillumd.yaml", environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.code == .unreadableFile && error.description.contains("/nonexistent/sigillumd.yaml")
+        }
+    }
+}
