@@ -78,8 +78,9 @@ public struct Accuracy: DERImplicitlyTaggable, Hashable, Sendable {
     public func serialize(into coder: inout DER.Serializer, withIdentifier identifier: ASN1Identifier) throws {
         try coder.appendConstructedNode(identifier: identifier) { coder in
             if let seconds = self.seconds { try coder.serialize(seconds) }
-            if let millis = self.millis { try millis.serialize(into: &coder, withIdentifier: Self.millisTag) }
-            if let micros = self.micros { try micros.serialize(into: &coder, withIdentifier: Self.microsTag) }
+            // millis and micros are 1..999: a zero component is the same as an absent one and is not written.
+            if let millis = self.millis, millis != 0 { try millis.serialize(into: &coder, withIdentifier: Self.millisTag) }
+            if let micros = self.micros, micros != 0 { try micros.serialize(into: &coder, withIdentifier: Self.microsTag) }
         }
     }
 }

@@ -18,9 +18,20 @@ public struct GeneralizedTimeText: DERImplicitlyTaggable, Hashable, Sendable, Cu
             throw ASN1Error.invalidASN1Object(reason: "GeneralizedTime \(text) is not YYYYMMDDHHMMSS[.fff]Z")
         }
         self.text = text
+        // The calendar fields must name a real instant (month 1–12, the month's days, ...).
+        let fields = self.components
+        _ = try GeneralizedTime(
+            year: fields.year,
+            month: fields.month,
+            day: fields.day,
+            hours: fields.hour,
+            minutes: fields.minute,
+            seconds: fields.second,
+            fractionalSeconds: 0
+        )
     }
 
-    /// The time in whole seconds since the Unix epoch plus the fraction in nanoseconds.
+    /// The calendar fields in UTC, with the fraction in nanoseconds.
     public var components: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanoseconds: Int) {
         let bytes = Array(self.text.utf8)
         func number(_ range: Range<Int>) -> Int {

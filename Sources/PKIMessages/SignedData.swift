@@ -87,11 +87,13 @@ public struct SignedData: DERImplicitlyTaggable, Hashable, Sendable {
             try coder.serialize(self.version)
             try coder.serializeSetOf(self.digestAlgorithms)
             try coder.serialize(self.encapContentInfo)
+            // Kept in the order given: what was received re-encodes byte for byte, and a producer that wants DER
+            // order sorts before building (CMS is BER; the signature does not cover these sets).
             if let certificates {
-                try coder.serializeSetOf(certificates, identifier: Self.certificatesTag)
+                try coder.serializeSequenceOf(certificates, identifier: Self.certificatesTag)
             }
             if let crls {
-                try coder.serializeSetOf(crls, identifier: Self.crlsTag)
+                try coder.serializeSequenceOf(crls, identifier: Self.crlsTag)
             }
             try coder.serializeSetOf(self.signerInfos)
         }

@@ -52,6 +52,22 @@ public enum SignerIdentifier: DERParseable, DERSerializable, Hashable, Sendable 
 /// the signed attributes with the universal SET tag 0x31, not the `[0]` tag they carry here (§5.4);
 /// `signedAttributesForSignature` gives exactly those bytes from what was parsed.
 public struct SignerInfo: DERImplicitlyTaggable, Hashable, Sendable {
+    public static func == (lhs: SignerInfo, rhs: SignerInfo) -> Bool {
+        lhs.version == rhs.version && lhs.sid == rhs.sid && lhs.digestAlgorithm == rhs.digestAlgorithm
+            && lhs.signedAttrs == rhs.signedAttrs && lhs.signatureAlgorithm == rhs.signatureAlgorithm
+            && lhs.signature == rhs.signature && lhs.unsignedAttrs == rhs.unsignedAttrs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.version)
+        hasher.combine(self.sid)
+        hasher.combine(self.digestAlgorithm)
+        hasher.combine(self.signedAttrs)
+        hasher.combine(self.signatureAlgorithm)
+        hasher.combine(self.signature)
+        hasher.combine(self.unsignedAttrs)
+    }
+
     public static var defaultIdentifier: ASN1Identifier { .sequence }
 
     static let signedAttrsTag = ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
@@ -60,9 +76,13 @@ public struct SignerInfo: DERImplicitlyTaggable, Hashable, Sendable {
     public var version: Int
     public var sid: SignerIdentifier
     public var digestAlgorithm: AlgorithmIdentifier
-    public var signedAttrs: [CMSAttribute]?
-    /// The signed attributes as they were received, `[0]` tag included (nil when built locally).
-    public var signedAttrsEncoding: ArraySlice<UInt8>?
+    /// The signed attributes; changing them drops the received encoding, so that what is encoded and signed follows.
+    public var signedAttrs: [CMSAttribute]? {
+        didSet { self.signedAttrsEncoding = nil }
+    }
+    /// The signed attributes as they were received, `[0]` tag included (nil when built locally or changed since).
+    /// Not part of equality: a parsed and a built SignerInfo with the same attributes are equal.
+    public private(set) var signedAttrsEncoding: ArraySlice<UInt8>?
     public var signatureAlgorithm: AlgorithmIdentifier
     public var signature: ArraySlice<UInt8>
     public var unsignedAttrs: [CMSAttribute]?
@@ -98,6 +118,9 @@ public struct SignerInfo: DERImplicitlyTaggable, Hashable, Sendable {
             var next = nodes.next()
             if let node = next, node.identifier == Self.signedAttrsTag {
                 signedAttrs = try DER.set(of: CMSAttribute.self, identifier: Self.signedAttrsTag, rootNode: node)
+                guard signedAttrs?.isEmpty == false else {
+                    throw ASN1Error.invalidASN1Object(reason: "SignedAttributes must hold at least one attribute")
+                }
                 signedAttrsEncoding = node.encodedBytes
                 next = nodes.next()
             }

@@ -27,8 +27,12 @@ public struct TimeStampResp: DERImplicitlyTaggable, Hashable, Sendable {
         self = try DER.sequence(rootNode, identifier: identifier) { nodes in
             let status = try PKIStatusInfo(derEncoded: &nodes)
             let token = try nodes.next().map { try RawDER(derEncoded: $0) }
-            if token != nil && !status.status.carriesToken {
-                throw ASN1Error.invalidASN1Object(reason: "a \(status.status) response must not carry a token")
+            // RFC 3161 §2.4.2: a token is present if and only if the status is granted or grantedWithMods.
+            if (token != nil) != status.status.carriesToken {
+                throw ASN1Error.invalidASN1Object(
+                    reason: token == nil
+                        ? "a \(status.status) response must carry a token" : "a \(status.status) response must not carry a token"
+                )
             }
             return TimeStampResp(status: status, timeStampToken: token)
         }

@@ -124,7 +124,7 @@ enum RawHTTP {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw IntegrationError("socket() failed: errno \(errno)") }
         defer { close(fd) }
-        var receiveTimeout = timeval(tv_sec: 1, tv_usec: 0)
+        var receiveTimeout = timeval(tv_sec: 0, tv_usec: 50_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receiveTimeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

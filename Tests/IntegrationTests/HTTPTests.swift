@@ -1,0 +1,136 @@
+import Foundation
+import PKIMessages
+import Testing
+
+/// The HTTP front of RFC 3161 §3.4: media types, limits, methods; and the daemon serves on afterwards.
+@Suite("HTTP front")
+struct HTTPTests {
+    /// After an HTTP-level refusal the daemon still answers a good request with a token.
+    static func expectStillServing(_ banner: Banner, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let response = try await TSAClient.post(try Requests.make(), to: banner, sourceLocation: sourceLocation)
+        #expect(response.status == .granted, "the daemon stopped serving", sourceLocation: sourceLocation)
+        #expect(response.token != nil, sourceLocation: sourceLocation)
+    }
+
+    @Test func otherContentTypeIs415() async throws {
+        try await withDevelopmentDaemon("http-415") { _, _, banner in
+            for type in ["text/plain", "application/x-www-form-urlencoded", "application/ocsp-request"] {
+                let exchange = try await HTTPClient.post(banner.tsaURL, body: try Requests.make(), contentType: type)
+                #expect(exchange.status == 415, "\(type): \(exchange)")
+                #expect(exchange.contentType != "application/timestamp-reply", "\(type): \(exchange)")
+            }
+            try await Self.expectStillServing(banner)
+        }
+    }
+
+    @Test func timestampQueryTypeVariantsAndNoTypeAreServed() async throws {
+        try await withDevelopmentDaemon("http-types") { _, _, banner in
+            // No Content-Type at all (old clients send none): a token.
+            let untyped = try await HTTPClient.post(banner.tsaURL, body: try Requests.make(), contentType: nil)
+            #expect(untyped.status == 200, "\(untyped)")
+            #expect(untyped.contentType == "application/timestamp-reply", "\(untyped)")
+            #expect(try ReceivedResponse(untyped.body).status == .granted)
+            // Media types compare case-insensitively and may carry parameters (RFC 9110 §8.3.1).
+            for type in ["application/timestamp-query; charset=binary", "Application/TimeStamp-Query"] {
+                let exchange = try await HTTPClient.post(banner.tsaURL, body: try Requests.make(), contentType: type)
+                #expect(exchange.status == 200, "\(type): \(exchange)")
+                #expect(try ReceivedResponse(exchange.body).status == .granted, "\(type)")
+            }
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        try await withDevelopmentDaemon("http-413") { _, _, banner in
+            let body = randomBytes(20 * 1024)
+            // With Content-Length (curl announces it; with and without `Expect: 100-continue`).
+            let announced = try await HTTPClient.post(banner.tsaURL, body: body)
+            #expect(announced.status == 413, "\(announced)")
+            let sentWhole = try await HTTPClient.post(banner.tsaURL, body: body, extraArguments: ["-H", "Expect:"])
+            #expect(sentWhole.status == 413, "\(sentWhole)")
+            // Chunked: no length to check first; the body is cut at the limit.
+            let chunked = try await HTTPClient.post(
+                banner.tsaURL,
+                body: body,
+                extraArguments: ["-H", "Transfer-Encoding: chunked", "-H", "Expect:"]
+            )
+            #expect(chunked.status == 413, "\(chunked)")
+            #expect(chunked.curl.command.contains("Transfer-Encoding: chunked"))
+            try await Self.expectStillServing(banner)
+        }
+    }
+
+    /// The Content-Length is judged before any of the body is read: headers alone announcing 20 KiB get 413.
+    @Test func contentLengthCheckedBeforeTheBodyIsRead() async throws {
+        try await withDevelopmentDaemon("http-413-early") { _, _, banner in
+            let head =
+                "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\n"
+                + "Content-Length: 20480\r\n\r\n"
+            let started = ContinuousClock.now
+            let answer = try await RawHTTP.exchange(port: banner.tsaPort, request: Array(head.utf8), timeout: .seconds(10)) {
+                $0.contains("\r\n\r\n")
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "no 413 without the body: \(answer.isEmpty ? "(nothing within 10 s)" : answer)")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            try await Self.expectStillServing(banner)
+        }
+    }
+
+    @Test func otherMethodsAre405WithAllow() async throws {
+        try await withDevelopmentDaemon("http-405") { _, _, banner in
+            for method in ["GET", "PUT", "DELETE"] {
+                let exchange = try await HTTPClient.request(banner.tsaURL, ["-X", method])
+                #expect(exchange.status == 405, "\(method): \(exchange)")
+                #expect(exchange.headers["allow"] == "POST", "\(method): \(exchange)")
+            }
+            // The admin listener answers the same way for its read-only paths.
+            let post = try await HTTPClient.request(banner.healthURL, ["-X", "POST"])
+            #expect(post.status == 405, "\(post)")
+            #expect(post.headers["allow"]?.contains("GET") == true, "\(post)")
+            try await Self.expectStillServing(banner)
+        }
+    }
+
+    @Test func unknownPathIs404() async throws {
+        try await withDevelopmentDaemon("http-404") { _, _, banner in
+            for path in ["/", "/nope", "/tsa/extra", "/health"] {
+                let exchange = try await HTTPClient.post(banner.publicBase + path, body: try Requests.make())
+                #expect(exchange.status == 404, "POST \(path) on the public listener: \(exchange)")
+            }
+            let adminUnknown = try await HTTPClient.get(banner.adminBase + "/nope")
+            #expect(adminUnknown.status == 404, "\(adminUnknown)")
+            // The TSA is not served on the admin listener.
+            let tsaOnAdmin = try await HTTPClient.post(banner.adminBase + "/tsa", body: try Requests.make())
+            #expect(tsaOnAdmin.status == 404, "\(tsaOnAdmin)")
+            try await Self.expectStillServing(banner)
+        }
+    }
+
+    @Test func healthAndMetricsWhenServing() async throws {
+        try await withDevelopmentDaemon("http-admin") { _, _, banner in
+            let health = try await HTTPClient.get(banner.healthURL)
+            #expect(health.status == 200, "\(health)")
+            #expect(health.contentType?.hasPrefix("application/json") == true, "\(health)")
+            let body = try JSONSerialization.jsonObject(with: Data(health.body)) as? [String: Any]
+            #expect(body?["status"] as? String == "ok", "\(health)")
+            #expect((body?["problems"] as? [Any])?.isEmpty == true, "\(health)")
+
+            let metrics = try await HTTPClient.get(banner.metricsURL)
+            #expect(metrics.status == 200, "\(metrics)")
+            #expect(metrics.text.contains("# TYPE sigillum_tsa_requests_total counter"), "\(metrics)")
+            #expect(metrics.text.contains("# TYPE sigillum_tsa_tokens_issued_total counter"), "\(metrics)")
+        }
+    }
+
+    /// A connection that closes without a request, and one that sends half a request line, cost nothing: the
+    /// daemon keeps serving.
+    @Test func abandonedConnectionsDoNotHurt() async throws {
+        try await withDevelopmentDaemon("http-abandon") { _, daemon, banner in
+            for _ in 0..<20 {
+                _ = try await RawHTTP.exchange(port: banner.tsaPort, request: [], timeout: .milliseconds(50))
+                _ = try await RawHTTP.exchange(port: banner.tsaPort, request: Array("POST /ts".utf8), timeout: .milliseconds(50))
+            }
+            try await Self.expectStillServing(banner)
+            #expect(daemon.isRunning)
+        }
+    }
+}
