@@ -71,7 +71,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
 }
 
 /// Limits of the HTTP front.
@@ -125,7 +127,10 @@ public struct SignerSettings: Sendable, Hashable {
     public var chainFile: String?
     public var rsaPadding: RSAPadding
 
-    public init(kind: Kind = .software, keyFile: String, certificateFile: String, chainFile: String?, rsaPadding: RSAPadding = .pkcs1) {
+    public init(
+        kind: Kind = .software, keyFile: String, certificateFile: String, chainFile: String?,
+        rsaPadding: RSAPadding = .pkcs1
+    ) {
         self.kind = kind
         self.keyFile = keyFile
         self.certificateFile = certificateFile
@@ -149,8 +154,11 @@ public struct PolicySettings: Sendable, Hashable {
 /// Hash algorithms a message imprint may use.
 public enum ImprintHashAlgorithm: String, Sendable, Hashable, CaseIterable {
     case sha256, sha384, sha512
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case sha3_256 = "sha3-256"
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case sha3_384 = "sha3-384"
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case sha3_512 = "sha3-512"
     /// Weak: only accepted when listed explicitly.
     case sha1

@@ -27,7 +27,8 @@ public struct ConfigError: Error, Hashable, CustomStringConvertible {
     }
 
     @inline(never)
-    static func invalid(_ keyPath: String, _ reason: String, file: String = #fileID, line: UInt = #line) -> ConfigError {
+    static func invalid(_ keyPath: String, _ reason: String, file: String = #fileID, line: UInt = #line) -> ConfigError
+    {
         ConfigError(code: .invalidValue, keyPath: keyPath, reason: reason, file: file, line: line)
     }
 

@@ -112,7 +112,8 @@ public enum ConfigurationLoader {
             } ?? Self.defaultStateDirectory
         let stateDirectory = Self.absolute(stateText, relativeTo: FileManager.default.currentDirectoryPath)
 
-        let listen = try ListenAddress(parsing: overrides.listen ?? file.listen ?? Self.defaultListen, keyPath: "listen")
+        let listen = try ListenAddress(
+            parsing: overrides.listen ?? file.listen ?? Self.defaultListen, keyPath: "listen")
         let admin = try ListenAddress(
             parsing: overrides.adminListen ?? file.adminListen ?? Self.defaultAdminListen,
             keyPath: "adminListen"
@@ -129,13 +130,18 @@ public enum ConfigurationLoader {
             http.maxRequestBytes = value
         }
         if let value = file.http?.idleTimeoutSeconds {
-            guard (1...3600).contains(value) else { throw .invalid("http.idleTimeoutSeconds", "\(value) is outside 1…3600") }
+            guard (1...3600).contains(value) else {
+                throw .invalid("http.idleTimeoutSeconds", "\(value) is outside 1…3600")
+            }
             http.idleTimeoutSeconds = value
         }
 
-        var ledger = LedgerSettings(databasePath: Self.absolute(file.ledger?.path ?? "ledger.sqlite", relativeTo: stateDirectory))
+        var ledger = LedgerSettings(
+            databasePath: Self.absolute(file.ledger?.path ?? "ledger.sqlite", relativeTo: stateDirectory))
         if let value = file.ledger?.maxBatchSize {
-            guard (1...10_000).contains(value) else { throw .invalid("ledger.maxBatchSize", "\(value) is outside 1…10000") }
+            guard (1...10_000).contains(value) else {
+                throw .invalid("ledger.maxBatchSize", "\(value) is outside 1…10000")
+            }
             ledger.maxBatchSize = value
         }
         ledger.instanceID = file.ledger?.instanceId
@@ -156,7 +162,9 @@ public enum ConfigurationLoader {
         guard let tsa else {
             throw .invalid("tsa", "missing: the configuration needs a tsa section with a signer and policies")
         }
-        guard let signerFile = tsa.signer else { throw .invalid("tsa.signer", "missing: name keyFile and certificateFile") }
+        guard let signerFile = tsa.signer else {
+            throw .invalid("tsa.signer", "missing: name keyFile and certificateFile")
+        }
         let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
         guard let kind = SignerSettings.Kind(rawValue: kindText) else {
             throw .invalid("tsa.signer.type", "\"\(kindText)\" is not one of: software")
@@ -226,9 +234,15 @@ public enum ConfigurationLoader {
             let seconds = value.seconds ?? 0
             let millis = value.millis ?? 0
             let micros = value.micros ?? 0
-            guard seconds >= 0, seconds <= 3600 else { throw .invalid("tsa.accuracy.seconds", "\(seconds) is outside 0…3600") }
-            guard (0...999).contains(millis) else { throw .invalid("tsa.accuracy.millis", "\(millis) is outside 0…999") }
-            guard (0...999).contains(micros) else { throw .invalid("tsa.accuracy.micros", "\(micros) is outside 0…999") }
+            guard seconds >= 0, seconds <= 3600 else {
+                throw .invalid("tsa.accuracy.seconds", "\(seconds) is outside 0…3600")
+            }
+            guard (0...999).contains(millis) else {
+                throw .invalid("tsa.accuracy.millis", "\(millis) is outside 0…999")
+            }
+            guard (0...999).contains(micros) else {
+                throw .invalid("tsa.accuracy.micros", "\(micros) is outside 0…999")
+            }
             accuracy = Int64(seconds) * 1_000_000 + Int64(millis) * 1000 + Int64(micros)
         }
 

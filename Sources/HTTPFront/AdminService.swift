@@ -31,7 +31,9 @@ public enum AdminService {
     ) -> some ApplicationProtocol {
         let router = Router(context: SigillumRequestContext.self)
         router.middlewares.add(
-            MethodGuardMiddleware(allowed: ["/health": [.get, .head], "/metrics": [.get, .head], "/status": [.get, .head]])
+            MethodGuardMiddleware(allowed: [
+                "/health": [.get, .head], "/metrics": [.get, .head], "/status": [.get, .head],
+            ])
         )
         router.get("/health") { _, _ -> Response in
             let health = tsa.health()

@@ -18,7 +18,9 @@ struct MethodGuardMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(
                 status: .methodNotAllowed,
                 headers: headers,
-                body: .init(byteBuffer: ByteBuffer(string: "\(request.method) is not allowed here; use \(headers[.allow] ?? "")\n"))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: "\(request.method) is not allowed here; use \(headers[.allow] ?? "")\n"))
             )
         }
         return try await next(request, context)

@@ -1,6 +1,6 @@
+import Foundation
 public import Hummingbird
 public import Logging
-import Foundation
 import NIOCore
 public import TimeStampAuthority
 
@@ -67,13 +67,17 @@ public enum PublicService {
         }
         // 413 from the announced length, before reading anything; chunked bodies stop at the limit.
         if let lengthText = request.headers[.contentLength], let length = Int(lengthText), length > limit {
-            throw HTTPError(.contentTooLarge, headers: [.connection: "close"], message: "the request is larger than \(limit) bytes\n")
+            throw HTTPError(
+                .contentTooLarge, headers: [.connection: "close"],
+                message: "the request is larger than \(limit) bytes\n")
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw HTTPError(.contentTooLarge, headers: [.connection: "close"], message: "the request is larger than \(limit) bytes\n")
+            throw HTTPError(
+                .contentTooLarge, headers: [.connection: "close"],
+                message: "the request is larger than \(limit) bytes\n")
         }
         let outcome = await tsa.respond(to: ArraySlice(body.readableBytesView), clientAddress: context.clientAddress)
         // Once a request was read, the answer is a TimeStampResp with 200, whatever the status (RFC 3161 §3.4).

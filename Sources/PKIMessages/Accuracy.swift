@@ -79,8 +79,12 @@ public struct Accuracy: DERImplicitlyTaggable, Hashable, Sendable {
         try coder.appendConstructedNode(identifier: identifier) { coder in
             if let seconds = self.seconds { try coder.serialize(seconds) }
             // millis and micros are 1..999: a zero component is the same as an absent one and is not written.
-            if let millis = self.millis, millis != 0 { try millis.serialize(into: &coder, withIdentifier: Self.millisTag) }
-            if let micros = self.micros, micros != 0 { try micros.serialize(into: &coder, withIdentifier: Self.microsTag) }
+            if let millis = self.millis, millis != 0 {
+                try millis.serialize(into: &coder, withIdentifier: Self.millisTag)
+            }
+            if let micros = self.micros, micros != 0 {
+                try micros.serialize(into: &coder, withIdentifier: Self.microsTag)
+            }
         }
     }
 }

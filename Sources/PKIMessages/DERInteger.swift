@@ -41,9 +41,13 @@ public struct DERInteger: ASN1IntegerRepresentable, Hashable, Sendable {
 
     /// The value in upper-case hex, two digits per content octet.
     public var hexString: String {
-        self.contentOctets.map { byte in
-            let digits = Array("0123456789ABCDEF")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(self.contentOctets.count * 2)
+        for byte in self.contentOctets {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

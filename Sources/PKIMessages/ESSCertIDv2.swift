@@ -24,7 +24,10 @@ public struct ESSCertIDv2: DERImplicitlyTaggable, Hashable, Sendable {
     public var certHash: ArraySlice<UInt8>
     public var issuerSerial: IssuerSerial?
 
-    public init(hashAlgorithm: AlgorithmIdentifier = Self.defaultHashAlgorithm, certHash: ArraySlice<UInt8>, issuerSerial: IssuerSerial?) {
+    public init(
+        hashAlgorithm: AlgorithmIdentifier = Self.defaultHashAlgorithm, certHash: ArraySlice<UInt8>,
+        issuerSerial: IssuerSerial?
+    ) {
         self.hashAlgorithm = hashAlgorithm
         self.certHash = certHash
         self.issuerSerial = issuerSerial

@@ -38,10 +38,13 @@ extension ASN1ObjectIdentifier {
         /// id-sha512, RFC 5754 §2.4.
         public static let sha512: ASN1ObjectIdentifier = [2, 16, 840, 1, 101, 3, 4, 2, 3]
         /// id-sha3-256, RFC 8702 §2.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         public static let sha3_256: ASN1ObjectIdentifier = [2, 16, 840, 1, 101, 3, 4, 2, 8]
         /// id-sha3-384, RFC 8702 §2.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         public static let sha3_384: ASN1ObjectIdentifier = [2, 16, 840, 1, 101, 3, 4, 2, 9]
         /// id-sha3-512, RFC 8702 §2.
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         public static let sha3_512: ASN1ObjectIdentifier = [2, 16, 840, 1, 101, 3, 4, 2, 10]
     }
 

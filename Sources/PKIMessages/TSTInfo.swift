@@ -92,7 +92,8 @@ public struct TSTInfo: DERImplicitlyTaggable, Hashable, Sendable {
                 next = nodes.next()
             }
             if let node = next, node.identifier == Self.extensionsTag {
-                extensions = try DER.sequence(of: Certificate.Extension.self, identifier: Self.extensionsTag, rootNode: node)
+                extensions = try DER.sequence(
+                    of: Certificate.Extension.self, identifier: Self.extensionsTag, rootNode: node)
                 // Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension (RFC 5280 §4.1).
                 guard extensions?.isEmpty == false else {
                     throw ASN1Error.invalidASN1Object(reason: "TSTInfo extensions must not be empty")

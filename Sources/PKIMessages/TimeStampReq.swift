@@ -64,7 +64,8 @@ public struct TimeStampReq: DERImplicitlyTaggable, Hashable, Sendable {
                 next = nodes.next()
             }
             if let node = next, node.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
-                extensions = try DER.sequence(of: Certificate.Extension.self, identifier: node.identifier, rootNode: node)
+                extensions = try DER.sequence(
+                    of: Certificate.Extension.self, identifier: node.identifier, rootNode: node)
                 // Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension (RFC 5280 §4.1).
                 guard extensions?.isEmpty == false else {
                     throw ASN1Error.invalidASN1Object(reason: "request extensions must not be empty")

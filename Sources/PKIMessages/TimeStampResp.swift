@@ -31,7 +31,8 @@ public struct TimeStampResp: DERImplicitlyTaggable, Hashable, Sendable {
             if (token != nil) != status.status.carriesToken {
                 throw ASN1Error.invalidASN1Object(
                     reason: token == nil
-                        ? "a \(status.status) response must carry a token" : "a \(status.status) response must not carry a token"
+                        ? "a \(status.status) response must carry a token"
+                        : "a \(status.status) response must not carry a token"
                 )
             }
             return TimeStampResp(status: status, timeStampToken: token)

@@ -15,7 +15,8 @@ public struct TimeStampToken: Hashable, Sendable {
     public init(derEncoded bytes: ArraySlice<UInt8>) throws {
         let contentInfo = try ContentInfo(derEncoded: bytes)
         guard contentInfo.contentType == .CMSContentType.signedData else {
-            throw ASN1Error.invalidASN1Object(reason: "token content type \(contentInfo.contentType) is not id-signedData")
+            throw ASN1Error.invalidASN1Object(
+                reason: "token content type \(contentInfo.contentType) is not id-signedData")
         }
         let signedData = try SignedData(derEncoded: contentInfo.content.bytes)
         guard signedData.encapContentInfo.eContentType == .CMSContentType.tstInfo else {

@@ -37,12 +37,14 @@ struct CMSAlgorithms {
                     case .sha512: .SignatureAlgorithm.sha512WithRSAEncryption
                     default: .SignatureAlgorithm.sha256WithRSAEncryption
                     }
-                self.signatureAlgorithm = AlgorithmIdentifier(algorithm: oid, parameters: AlgorithmIdentifier.nullParameters)
+                self.signatureAlgorithm = AlgorithmIdentifier(
+                    algorithm: oid, parameters: AlgorithmIdentifier.nullParameters)
             case .rsaPSS:
                 do {
                     self.signatureAlgorithm = AlgorithmIdentifier(
                         algorithm: .SignatureAlgorithm.rsassaPSS,
-                        parameters: try ASN1Any(erasing: RSASSAPSSParameters(hash: digestOID, saltLength: scheme.digest.outputByteCount))
+                        parameters: try ASN1Any(
+                            erasing: RSASSAPSSParameters(hash: digestOID, saltLength: scheme.digest.outputByteCount))
                     )
                 } catch {
                     throw .make(.encoding, "cannot encode RSASSA-PSS parameters", cause: error)
@@ -77,7 +79,8 @@ struct RSASSAPSSParameters: DERSerializable {
 
     func serialize(into coder: inout DER.Serializer) throws {
         let hashIdentifier = AlgorithmIdentifier(algorithm: self.hash, parameters: AlgorithmIdentifier.nullParameters)
-        let mgf = AlgorithmIdentifier(algorithm: .SignatureAlgorithm.mgf1, parameters: try ASN1Any(erasing: hashIdentifier))
+        let mgf = AlgorithmIdentifier(
+            algorithm: .SignatureAlgorithm.mgf1, parameters: try ASN1Any(erasing: hashIdentifier))
         try coder.appendConstructedNode(identifier: .sequence) { coder in
             try coder.serialize(hashIdentifier, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
             try coder.serialize(mgf, explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific)

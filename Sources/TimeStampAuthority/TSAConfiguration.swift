@@ -6,12 +6,17 @@ public struct ImprintHash: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let oid: ASN1ObjectIdentifier
     public let digestLength: Int
+    /// The dotted OID, computed once for audit records.
+    public let oidText: String
 
     public static let sha256 = ImprintHash(name: "sha256", oid: .HashAlgorithm.sha256, digestLength: 32)
     public static let sha384 = ImprintHash(name: "sha384", oid: .HashAlgorithm.sha384, digestLength: 48)
     public static let sha512 = ImprintHash(name: "sha512", oid: .HashAlgorithm.sha512, digestLength: 64)
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public static let sha3_256 = ImprintHash(name: "sha3-256", oid: .HashAlgorithm.sha3_256, digestLength: 32)
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public static let sha3_384 = ImprintHash(name: "sha3-384", oid: .HashAlgorithm.sha3_384, digestLength: 48)
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public static let sha3_512 = ImprintHash(name: "sha3-512", oid: .HashAlgorithm.sha3_512, digestLength: 64)
     /// Weak; accepted only when configured explicitly.
     public static let sha1 = ImprintHash(name: "sha1", oid: .HashAlgorithm.sha1, digestLength: 20)
@@ -31,6 +36,7 @@ public struct ImprintHash: Sendable, Hashable, CustomStringConvertible {
         self.name = name
         self.oid = oid
         self.digestLength = digestLength
+        self.oidText = oid.description
     }
 
     public var description: String { self.name }

@@ -16,7 +16,8 @@ struct TSAMetrics: Sendable {
     ]
 
     init() {
-        self.granted = Counter(label: "sigillum_tsa_requests_total", dimensions: [("outcome", "granted"), ("failinfo", "none")])
+        self.granted = Counter(
+            label: "sigillum_tsa_requests_total", dimensions: [("outcome", "granted"), ("failinfo", "none")])
         var rejections: [PKIFailureInfo: Counter] = [:]
         for failure in Self.failures {
             rejections[failure] = Counter(

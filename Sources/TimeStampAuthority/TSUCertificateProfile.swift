@@ -29,7 +29,9 @@ public enum TSUCertificateProfile {
         do {
             usages = try ExtendedKeyUsage(eku)
         } catch {
-            throw .make(.certificateProfile, "the TSU certificate \"\(subject)\" has an unreadable extended key usage", cause: error)
+            throw .make(
+                .certificateProfile, "the TSU certificate \"\(subject)\" has an unreadable extended key usage",
+                cause: error)
         }
         let purposes = Array(usages)
         guard purposes.count == 1, purposes.first == .timeStamping else {

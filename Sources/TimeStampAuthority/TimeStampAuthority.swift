@@ -1,6 +1,6 @@
 public import ClockDiscipline
-import Crypto
 import CoreMetrics
+import Crypto
 import Foundation
 import Ledger
 public import Logging
@@ -15,8 +15,11 @@ public struct TimeStampOutcome: Sendable {
     public var response: [UInt8]
     public var status: PKIStatus
     public var failInfo: PKIFailureInfo?
-    /// The serial of the token in hex, when one was issued.
-    public var serialHex: String?
+    /// The serial of the token, when one was issued.
+    public var serial: DERInteger?
+
+    /// The serial in hex, when a token was issued.
+    public var serialHex: String? { self.serial?.hexString }
 }
 
 /// Whether the TSA can serve, and why not.
@@ -67,7 +70,8 @@ public final class TimeStampAuthority: Sendable {
             throw TSAError.make(.configuration, "no TSA policy is configured")
         }
         guard configuration.policies.contains(where: { $0.oid == configuration.defaultPolicy }) else {
-            throw TSAError.make(.configuration, "the default policy \(configuration.defaultPolicy) is not in the policy list")
+            throw TSAError.make(
+                .configuration, "the default policy \(configuration.defaultPolicy) is not in the policy list")
         }
         let current = now()
         let date = Date(timeIntervalSince1970: TimeInterval(current.seconds) + TimeInterval(current.nanoseconds) / 1e9)
@@ -101,7 +105,8 @@ public final class TimeStampAuthority: Sendable {
         let start = ContinuousClock.now
         let outcome = await self.process(request, clientAddress: clientAddress)
         let elapsed = ContinuousClock.now - start
-        self.metrics.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        self.metrics.duration.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         if let failInfo = outcome.failInfo {
             self.metrics.record(failure: failInfo)
         } else {
@@ -148,7 +153,9 @@ public final class TimeStampAuthority: Sendable {
         if let extensions = request.extensions {
             // RFC 3161 §2.4.1: an extension the TSA does not recognise, critical or not, is refused.
             let names = extensions.map { "\($0.oid)" }.joined(separator: ", ")
-            return self.reject(.unacceptedExtension, "this TSA supports no request extension (got \(names.isEmpty ? "an empty list" : names))")
+            return self.reject(
+                .unacceptedExtension,
+                "this TSA supports no request extension (got \(names.isEmpty ? "an empty list" : names))")
         }
         let gate = self.clockGate.decision()
         guard gate.isOpen else {
@@ -161,23 +168,26 @@ public final class TimeStampAuthority: Sendable {
         let serial = self.serials.next()
         let time = self.now()
         let genTime: GeneralizedTimeText
-        let token: [UInt8]
+        let signed: (response: [UInt8], token: Range<Int>)
         do {
             genTime = try GeneralizedTimeText(
-                GenTimeFormatter.format(seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
+                GenTimeFormatter.format(
+                    seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
             )
-            let tstInfo = try self.assembler.tstInfo(
+            let tstInfo = self.assembler.tstInfo(
                 policy: policy,
                 messageImprintDER: imprintDER,
                 serial: serial,
                 genTime: genTime,
                 nonce: request.nonce
             )
-            token = try await self.assembler.token(tstInfo: tstInfo, includeCertificates: request.certReq)
+            signed = try await self.assembler.grantedResponse(tstInfo: tstInfo, includeCertificates: request.certReq)
         } catch {
             self.logger.error(
                 "signing a time-stamp token failed",
-                metadata: ["tsa.serial": "\(serial.hexString)", "error": "\(error)", "signer.kind": "\(self.signer.kind)"]
+                metadata: [
+                    "tsa.serial": "\(serial.hexString)", "error": "\(error)", "signer.kind": "\(self.signer.kind)",
+                ]
             )
             return self.reject(.systemFailure, "the token could not be signed")
         }
@@ -185,12 +195,12 @@ public final class TimeStampAuthority: Sendable {
         let record = TimeStampAuditRecord(
             serialNumber: Array(serial.contentOctets),
             genTime: genTime.text,
-            policy: policyOID.description,
-            hashAlgorithm: hash.oid.description,
+            policy: policy.oidText,
+            hashAlgorithm: hash.oidText,
             imprint: Array(request.messageImprint.hashedMessage),
             nonce: request.nonce.map { Array($0.contentOctets) },
             clientAddress: clientAddress,
-            tokenSHA256: Array(SHA256.hash(data: token)),
+            tokenSHA256: Array(SHA256.hash(data: signed.response[signed.token])),
             accuracyMicros: self.assembler.accuracyMicroseconds
         )
         do {
@@ -203,12 +213,7 @@ public final class TimeStampAuthority: Sendable {
             return self.reject(.systemFailure, "the audit log is unavailable")
         }
         self.logger.debug("granted", metadata: ["tsa.serial": "\(serial.hexString)", "tsa.policy": "\(policyOID)"])
-        return TimeStampOutcome(
-            response: Self.grantedResponse(token: token),
-            status: .granted,
-            failInfo: nil,
-            serialHex: serial.hexString
-        )
+        return TimeStampOutcome(response: signed.response, status: .granted, failInfo: nil, serial: serial)
     }
 
     /// The encoded MessageImprint inside a parsed TimeStampReq node (its second element).
@@ -219,18 +224,6 @@ public final class TimeStampAuthority: Sendable {
         return iterator.next()?.encodedBytes
     }
 
-    /// `TimeStampResp { status { granted }, token }`, with the status encoded once.
-    static func grantedResponse(token: [UInt8]) -> [UInt8] {
-        var coder = DER.Serializer()
-        coder.appendConstructedNode(identifier: .sequence) { coder in
-            coder.serializeRawBytes(Self.grantedStatusDER)
-            coder.serializeRawBytes(token)
-        }
-        return coder.serializedBytes
-    }
-
-    static let grantedStatusDER: [UInt8] = [0x30, 0x03, 0x02, 0x01, 0x00]
-
     func reject(_ failure: PKIFailureInfo, _ reason: String) -> TimeStampOutcome {
         self.logger.debug("rejected", metadata: ["tsa.failinfo": "\(failure)", "reason": "\(reason)"])
         let status = PKIStatusInfo(status: .rejection, statusString: [reason], failInfo: failure)
@@ -240,7 +233,7 @@ public final class TimeStampAuthority: Sendable {
             response: response ?? Self.minimalRejection(failure),
             status: .rejection,
             failInfo: failure,
-            serialHex: nil
+            serial: nil
         )
     }
 

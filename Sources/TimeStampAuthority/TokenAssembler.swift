@@ -13,6 +13,8 @@ import X509
 struct TokenAssembler: Sendable {
     struct PolicyParts: Sendable {
         let oidDER: [UInt8]
+        /// The dotted OID, for the audit record.
+        let oidText: String
         /// `[1] IMPLICIT Extensions` of TSTInfo, or empty.
         let extensionsDER: [UInt8]
     }
@@ -46,7 +48,9 @@ struct TokenAssembler: Sendable {
                 SignerIdentifier.issuerAndSerialNumber(IssuerAndSerialNumber(certificate: certificate))
             )
             self.contentTypeAttributeDER = try Self.encode(
-                CMSAttribute(attrType: .CMSAttributeType.contentType, attrValues: [ASN1Any(erasing: ASN1ObjectIdentifier.CMSContentType.tstInfo)])
+                CMSAttribute(
+                    attrType: .CMSAttributeType.contentType,
+                    attrValues: [ASN1Any(erasing: ASN1ObjectIdentifier.CMSContentType.tstInfo)])
             )
             // RFC 5816 §2.2.1: ESSCertIDv2 over the TSU certificate, SHA-256 (the DEFAULT, so not written), with
             // issuerSerial so that a verifier can tell certificates with the same key apart.
@@ -68,7 +72,8 @@ struct TokenAssembler: Sendable {
                 }
             }
             var coder = DER.Serializer()
-            try coder.serializeSetOf(certificateSet, identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
+            try coder.serializeSetOf(
+                certificateSet, identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
             self.certificatesDER = coder.serializedBytes
 
             if configuration.accuracyMicroseconds > 0 {
@@ -100,7 +105,11 @@ struct TokenAssembler: Sendable {
                     )
                     extensionsDER = extensionCoder.serializedBytes
                 }
-                policies[policy.oid] = PolicyParts(oidDER: try Self.encode(policy.oid), extensionsDER: extensionsDER)
+                policies[policy.oid] = PolicyParts(
+                    oidDER: try Self.encode(policy.oid),
+                    oidText: policy.oid.description,
+                    extensionsDER: extensionsDER
+                )
             }
             self.policies = policies
         } catch let error as TSAError {
@@ -118,86 +127,139 @@ struct TokenAssembler: Sendable {
         return coder.serializedBytes
     }
 
-    /// The TSTInfo DER (RFC 3161 §2.4.2) for one request.
+    /// The TSTInfo DER (RFC 3161 §2.4.2) for one request, written in one pass.
     func tstInfo(
         policy: PolicyParts,
         messageImprintDER: ArraySlice<UInt8>,
         serial: DERInteger,
         genTime: GeneralizedTimeText,
         nonce: DERInteger?
-    ) throws -> [UInt8] {
-        var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { coder in
-            try coder.serialize(1)  // version v1
-            coder.serializeRawBytes(policy.oidDER)
-            coder.serializeRawBytes(messageImprintDER)  // the client's bytes, unchanged
-            try coder.serialize(serial)
-            try coder.serialize(genTime)
-            coder.serializeRawBytes(self.accuracyDER)
-            if self.ordering { try coder.serialize(true) }  // DEFAULT FALSE is never written
-            if let nonce { try coder.serialize(nonce) }
-            coder.serializeRawBytes(self.tsaNameDER)
-            coder.serializeRawBytes(policy.extensionsDER)
+    ) -> [UInt8] {
+        let genTimeBytes = genTime.text.utf8
+        var content = Self.version1DER.count + policy.oidDER.count + messageImprintDER.count
+        content += DERLength.elementSize(serial.contentOctets.count)
+        content += DERLength.elementSize(genTimeBytes.count)
+        content += self.accuracyDER.count
+        if self.ordering { content += 3 }
+        if let nonce { content += DERLength.elementSize(nonce.contentOctets.count) }
+        content += self.tsaNameDER.count + policy.extensionsDER.count
+
+        var out: [UInt8] = []
+        out.reserveCapacity(DERLength.elementSize(content))
+        DERLength.appendHeader(tag: 0x30, contentLength: content, to: &out)
+        out.append(contentsOf: Self.version1DER)  // version v1
+        out.append(contentsOf: policy.oidDER)
+        out.append(contentsOf: messageImprintDER)  // the client's bytes, unchanged
+        DERLength.appendHeader(tag: 0x02, contentLength: serial.contentOctets.count, to: &out)
+        out.append(contentsOf: serial.contentOctets)
+        DERLength.appendHeader(tag: 0x18, contentLength: genTimeBytes.count, to: &out)
+        out.append(contentsOf: genTimeBytes)
+        out.append(contentsOf: self.accuracyDER)
+        if self.ordering { out.append(contentsOf: [0x01, 0x01, 0xFF]) }  // DEFAULT FALSE is never written
+        if let nonce {
+            DERLength.appendHeader(tag: 0x02, contentLength: nonce.contentOctets.count, to: &out)
+            out.append(contentsOf: nonce.contentOctets)
         }
-        return coder.serializedBytes
+        out.append(contentsOf: self.tsaNameDER)
+        out.append(contentsOf: policy.extensionsDER)
+        return out
     }
 
-    /// Signs `tstInfo` and returns the TimeStampToken (ContentInfo) DER.
-    func token(tstInfo: [UInt8], includeCertificates: Bool) async throws -> [UInt8] {
-        let messageDigest = self.digest.hash(tstInfo)
-        var digestCoder = DER.Serializer()
-        try digestCoder.serialize(
-            CMSAttribute(
-                attrType: .CMSAttributeType.messageDigest,
-                attrValues: [ASN1Any(erasing: ASN1OctetString(contentBytes: messageDigest[...]))]
-            )
-        )
-        // SET OF Attribute in DER order (X.690 §11.6): sort the three encodings.
-        var attributes = [self.contentTypeAttributeDER, digestCoder.serializedBytes, self.signingCertificateV2AttributeDER]
-        attributes.sort { $0.lexicographicallyPrecedes($1) }
+    /// id-signedData, encoded.
+    static let contentInfoTypeDER: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]
+    /// id-ct-TSTInfo, encoded.
+    static let eContentTypeDER: [UInt8] = [
+        0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x04,
+    ]
+    static let version1DER: [UInt8] = [0x02, 0x01, 0x01]
+    static let version3DER: [UInt8] = [0x02, 0x01, 0x03]
+    /// `PKIStatusInfo { granted }`.
+    static let grantedStatusDER: [UInt8] = [0x30, 0x03, 0x02, 0x01, 0x00]
+    /// The messageDigest attribute up to its value: SEQUENCE { OID, SET { OCTET STRING … } } (lengths per digest).
+    static func messageDigestAttributePrefix(digestLength: Int) -> [UInt8] {
+        let oid: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x04]
+        let octetString = 2 + digestLength
+        let set = 2 + octetString
+        return [0x30, UInt8(oid.count + set)] + oid + [0x31, UInt8(octetString), 0x04, UInt8(digestLength)]
+    }
 
-        // RFC 5652 §5.4: the signature covers the attributes with the universal SET tag.
-        var setCoder = DER.Serializer()
-        setCoder.appendConstructedNode(identifier: .set) { coder in
-            for attribute in attributes { coder.serializeRawBytes(attribute) }
-        }
-        var signedAttributes = setCoder.serializedBytes
+    /// Signs `tstInfo` and returns the whole TimeStampResp (status granted + token) and the range of the token in it.
+    ///
+    /// ```
+    /// TimeStampResp { PKIStatusInfo { granted },
+    ///   ContentInfo { id-signedData, [0] SignedData { 3, SET { digestAlgorithm },
+    ///     EncapsulatedContentInfo { id-ct-TSTInfo, [0] OCTET STRING { TSTInfo } },
+    ///     [0] certificates (only with certReq),
+    ///     SET { SignerInfo { 1, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, OCTET STRING signature } } } } }
+    /// ```
+    /// RFC 3161 §2.4.2, RFC 5652 §5.1–5.4. Every length is computed first, then each byte is written once.
+    func grantedResponse(tstInfo: [UInt8], includeCertificates: Bool) async throws -> (
+        response: [UInt8], token: Range<Int>
+    ) {
+        // Signed attributes in DER SET OF order (X.690 §11.6): the three encodings, sorted.
+        let messageDigest = self.digest.hash(tstInfo)
+        let digestAttribute = Self.messageDigestAttributePrefix(digestLength: messageDigest.count) + messageDigest
+        var attributes = [self.contentTypeAttributeDER, digestAttribute, self.signingCertificateV2AttributeDER]
+        attributes.sort { $0.lexicographicallyPrecedes($1) }
+        let attributesLength = attributes.reduce(0) { $0 + $1.count }
+
+        // RFC 5652 §5.4: the signature covers the attributes under the universal SET tag.
+        var signedAttributes: [UInt8] = []
+        signedAttributes.reserveCapacity(DERLength.elementSize(attributesLength))
+        DERLength.appendHeader(tag: 0x31, contentLength: attributesLength, to: &signedAttributes)
+        for attribute in attributes { signedAttributes.append(contentsOf: attribute) }
         let signature = try await self.signer.sign(signedAttributes)
         signedAttributes[0] = 0xA0  // [0] IMPLICIT inside SignerInfo
 
-        var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { coder in  // ContentInfo
-            try coder.serialize(ASN1ObjectIdentifier.CMSContentType.signedData)
-            try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { coder in
-                try coder.appendConstructedNode(identifier: .sequence) { coder in  // SignedData
-                    try coder.serialize(3)  // RFC 5652 §5.1: eContentType is not id-data
-                    coder.appendConstructedNode(identifier: .set) { coder in
-                        coder.serializeRawBytes(self.digestAlgorithmDER)
-                    }
-                    try coder.appendConstructedNode(identifier: .sequence) { coder in  // EncapsulatedContentInfo
-                        try coder.serialize(ASN1ObjectIdentifier.CMSContentType.tstInfo)
-                        try coder.serialize(
-                            ASN1OctetString(contentBytes: tstInfo[...]),
-                            explicitlyTaggedWithTagNumber: 0,
-                            tagClass: .contextSpecific
-                        )
-                    }
-                    if includeCertificates {
-                        coder.serializeRawBytes(self.certificatesDER)
-                    }
-                    try coder.appendConstructedNode(identifier: .set) { coder in
-                        try coder.appendConstructedNode(identifier: .sequence) { coder in  // SignerInfo
-                            try coder.serialize(1)
-                            coder.serializeRawBytes(self.signerIdentifierDER)
-                            coder.serializeRawBytes(self.digestAlgorithmDER)
-                            coder.serializeRawBytes(signedAttributes)
-                            coder.serializeRawBytes(self.signatureAlgorithmDER)
-                            try coder.serialize(ASN1OctetString(contentBytes: signature[...]))
-                        }
-                    }
-                }
-            }
+        // Lengths, inside out.
+        let signatureElement = DERLength.elementSize(signature.count)
+        let signerInfoContent =
+            Self.version1DER.count + self.signerIdentifierDER.count + self.digestAlgorithmDER.count
+            + signedAttributes.count + self.signatureAlgorithmDER.count + signatureElement
+        let signerInfo = DERLength.elementSize(signerInfoContent)
+        let signerInfos = DERLength.elementSize(signerInfo)
+        let digestAlgorithms = DERLength.elementSize(self.digestAlgorithmDER.count)
+        let eContentOctets = DERLength.elementSize(tstInfo.count)
+        let eContentExplicit = DERLength.elementSize(eContentOctets)
+        let encapContent = Self.eContentTypeDER.count + eContentExplicit
+        let encap = DERLength.elementSize(encapContent)
+        let certificates = includeCertificates ? self.certificatesDER.count : 0
+        let signedDataContent = Self.version3DER.count + digestAlgorithms + encap + certificates + signerInfos
+        let signedData = DERLength.elementSize(signedDataContent)
+        let contentExplicit = DERLength.elementSize(signedData)
+        let contentInfoContent = Self.contentInfoTypeDER.count + contentExplicit
+        let token = DERLength.elementSize(contentInfoContent)
+        let responseContent = Self.grantedStatusDER.count + token
+
+        var out: [UInt8] = []
+        out.reserveCapacity(DERLength.elementSize(responseContent))
+        DERLength.appendHeader(tag: 0x30, contentLength: responseContent, to: &out)
+        out.append(contentsOf: Self.grantedStatusDER)
+        let tokenStart = out.count
+        DERLength.appendHeader(tag: 0x30, contentLength: contentInfoContent, to: &out)  // ContentInfo
+        out.append(contentsOf: Self.contentInfoTypeDER)
+        DERLength.appendHeader(tag: 0xA0, contentLength: signedData, to: &out)
+        DERLength.appendHeader(tag: 0x30, contentLength: signedDataContent, to: &out)  // SignedData
+        out.append(contentsOf: Self.version3DER)  // RFC 5652 §5.1: eContentType is not id-data
+        DERLength.appendHeader(tag: 0x31, contentLength: self.digestAlgorithmDER.count, to: &out)
+        out.append(contentsOf: self.digestAlgorithmDER)
+        DERLength.appendHeader(tag: 0x30, contentLength: encapContent, to: &out)  // EncapsulatedContentInfo
+        out.append(contentsOf: Self.eContentTypeDER)
+        DERLength.appendHeader(tag: 0xA0, contentLength: eContentOctets, to: &out)
+        DERLength.appendHeader(tag: 0x04, contentLength: tstInfo.count, to: &out)
+        out.append(contentsOf: tstInfo)
+        if includeCertificates {
+            out.append(contentsOf: self.certificatesDER)
         }
-        return coder.serializedBytes
+        DERLength.appendHeader(tag: 0x31, contentLength: signerInfo, to: &out)
+        DERLength.appendHeader(tag: 0x30, contentLength: signerInfoContent, to: &out)  // SignerInfo
+        out.append(contentsOf: Self.version1DER)
+        out.append(contentsOf: self.signerIdentifierDER)
+        out.append(contentsOf: self.digestAlgorithmDER)
+        out.append(contentsOf: signedAttributes)
+        out.append(contentsOf: self.signatureAlgorithmDER)
+        DERLength.appendHeader(tag: 0x04, contentLength: signature.count, to: &out)
+        out.append(contentsOf: signature)
+        return (out, tokenStart..<out.count)
     }
 }

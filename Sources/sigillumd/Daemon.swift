@@ -9,10 +9,10 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
-import UnixSignals
 import Signing
 import Synchronization
 import TimeStampAuthority
+import UnixSignals
 import X509
 
 /// The wired appliance: ledger, clock gate, TSA, public and admin listeners in one ServiceGroup.
@@ -82,7 +82,9 @@ struct Daemon {
             ),
             logger: logger,
             onServerRunning: { port in
-                if let both = ports.set(public: port) { banner.print(publicPort: both.0, adminPort: both.1, logger: logger) }
+                if let both = ports.set(public: port) {
+                    banner.print(publicPort: both.0, adminPort: both.1, logger: logger)
+                }
             }
         )
         let adminApp = AdminService.makeApplication(
@@ -97,7 +99,9 @@ struct Daemon {
             ),
             logger: logger,
             onServerRunning: { port in
-                if let both = ports.set(admin: port) { banner.print(publicPort: both.0, adminPort: both.1, logger: logger) }
+                if let both = ports.set(admin: port) {
+                    banner.print(publicPort: both.0, adminPort: both.1, logger: logger)
+                }
             }
         )
         // Start order = dependency order; graceful shutdown runs in reverse, so the listeners stop first and the
@@ -124,7 +128,8 @@ struct Daemon {
         let key = try KeyFileReader.readKey(atPath: settings.keyFile)
         let certificates = try CertificateFileReader.readCertificates(atPath: settings.certificateFile)
         guard let certificate = certificates.first else {
-            throw StartupError(step: "reading \(settings.certificateFile)", underlying: SimpleError("the file holds no certificate"))
+            throw StartupError(
+                step: "reading \(settings.certificateFile)", underlying: SimpleError("the file holds no certificate"))
         }
         let chain = try settings.chainFile.map { try CertificateFileReader.readCertificates(atPath: $0) } ?? []
         return SoftwareSigner(

@@ -100,10 +100,19 @@ private let minimalTSA = """
         (minimalTSA + "\n  acceptedHashAlgorithms: [sha256, whirlpool]", "tsa.acceptedHashAlgorithms[1]"),
         (minimalTSA + "\n  accuracy: { millis: 1000 }", "tsa.accuracy.millis"),
         (minimalTSA + "\n  clockGate: ntp", "tsa.clockGate"),
-        ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: not-an-oid}]\n", "tsa.policies[0].oid"),
-        ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: 1.2.3}, {oid: 1.2.3}]\n", "tsa.policies[1].oid"),
+        (
+            "tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: not-an-oid}]\n",
+            "tsa.policies[0].oid"
+        ),
+        (
+            "tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: 1.2.3}, {oid: 1.2.3}]\n",
+            "tsa.policies[1].oid"
+        ),
         ("tsa:\n  signer: { certificateFile: b }\n  policies: [{oid: 1.2.3}]\n", "tsa.signer.keyFile"),
-        ("tsa:\n  signer: { keyFile: a, certificateFile: b, type: hsm }\n  policies: [{oid: 1.2.3}]\n", "tsa.signer.type"),
+        (
+            "tsa:\n  signer: { keyFile: a, certificateFile: b, type: hsm }\n  policies: [{oid: 1.2.3}]\n",
+            "tsa.signer.type"
+        ),
         ("tsa:\n  signer: { keyFile: a, certificateFile: b }\n", "tsa.policies"),
         ("listen: 127.0.0.1:8080\nadminListen: 127.0.0.1:8080\n" + minimalTSA, "adminListen"),
         ("stateDirectory: /x\n", "tsa"),
@@ -118,7 +127,8 @@ private let minimalTSA = """
     }
 
     @Test func weakHashesOnlyWhenListed() throws {
-        let config = try ConfigurationLoader.load(yaml: minimalTSA + "\n  acceptedHashAlgorithms: [sha256, sha1]", environment: [:])
+        let config = try ConfigurationLoader.load(
+            yaml: minimalTSA + "\n  acceptedHashAlgorithms: [sha256, sha1]", environment: [:])
         #expect(config.tsa.acceptedHashAlgorithms == [.sha256, .sha1])
     }
 

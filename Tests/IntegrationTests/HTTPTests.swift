@@ -125,12 +125,39 @@ struct HTTPTests {
     /// daemon keeps serving.
     @Test func abandonedConnectionsDoNotHurt() async throws {
         try await withDevelopmentDaemon("http-abandon") { _, daemon, banner in
-            for _ in 0..<20 {
+            for _ in 0..<10 {
                 _ = try await RawHTTP.exchange(port: banner.tsaPort, request: [], timeout: .milliseconds(50))
                 _ = try await RawHTTP.exchange(port: banner.tsaPort, request: Array("POST /ts".utf8), timeout: .milliseconds(50))
             }
             try await Self.expectStillServing(banner)
             #expect(daemon.isRunning)
+        }
+    }
+
+    /// `http.maxRequestBytes` and `http.idleTimeoutSeconds` from the configuration: a 1 KiB limit answers 413 to
+    /// 2000 bytes and serves a normal request; a connection idle (or stuck in a half-sent request) is closed.
+    @Test func configuredLimitsAndIdleTimeout() async throws {
+        let pki = try await SharedFixtures.shared.pki(.ecP256)
+        try await withTemporaryDirectory("http-limits") { directory in
+            var configuration = DaemonConfiguration(stateDirectory: directory + "/state", pki: pki)
+            configuration.maxRequestBytes = 1024
+            configuration.idleTimeoutSeconds = 2
+            try await withConfiguredDaemon(configuration) { _, banner in
+                let tooLarge = try await HTTPClient.post(banner.tsaURL, body: randomBytes(2000))
+                #expect(tooLarge.status == 413, "\(tooLarge)")
+                try await Self.expectStillServing(banner)
+
+                for (label, partial) in [
+                    ("idle", ""), ("half a header block", "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+                    ("half a body", "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123"),
+                ] {
+                    let started = ContinuousClock.now
+                    _ = try await RawHTTP.exchange(port: banner.tsaPort, request: Array(partial.utf8), timeout: .seconds(15))
+                    let waited = ContinuousClock.now - started
+                    #expect(waited < .seconds(10), "\(label): the connection was not closed after the 2 s idle timeout")
+                    #expect(waited >= .seconds(1), "\(label): closed at once (\(waited)), not by the idle timeout")
+                }
+            }
         }
     }
 }

@@ -51,7 +51,9 @@ enum PKIFixtures {
         return paths
     }
 
-    static func signer(_ type: DevelopmentKeyType, pss: Bool = false, includeChain: Bool = true) throws -> SoftwareSigner {
+    static func signer(_ type: DevelopmentKeyType, pss: Bool = false, includeChain: Bool = true) throws
+        -> SoftwareSigner
+    {
         let paths = try self.paths(type)
         return SoftwareSigner(
             key: try KeyFileReader.readKey(atPath: paths.tsaKey),
@@ -75,7 +77,9 @@ func makeConfiguration(
     hashes: [ImprintHash] = [.sha256, .sha384, .sha512, .sha3_256, .sha3_384, .sha3_512]
 ) -> TSAConfiguration {
     TSAConfiguration(
-        policies: [TSAPolicy(oid: developmentPolicy, qualified: false), TSAPolicy(oid: qualifiedPolicy, qualified: true)],
+        policies: [
+            TSAPolicy(oid: developmentPolicy, qualified: false), TSAPolicy(oid: qualifiedPolicy, qualified: true),
+        ],
         defaultPolicy: developmentPolicy,
         acceptedHashes: hashes,
         accuracyMicroseconds: accuracyMicroseconds,
@@ -114,7 +118,8 @@ func request(
     extensions: [Certificate.Extension]? = nil
 ) throws -> [UInt8] {
     let imprint = MessageImprint(
-        hashAlgorithm: AlgorithmIdentifier(algorithm: hash, parameters: nullParameters ? AlgorithmIdentifier.nullParameters : nil),
+        hashAlgorithm: AlgorithmIdentifier(
+            algorithm: hash, parameters: nullParameters ? AlgorithmIdentifier.nullParameters : nil),
         hashedMessage: digest[...]
     )
     let request = TimeStampReq(

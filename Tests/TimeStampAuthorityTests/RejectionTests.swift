@@ -9,8 +9,11 @@ import Synchronization
 import Testing
 import TimeStampAuthority
 import X509
+
 @Suite struct RejectionTests {
-    func expectRejection(_ outcome: TimeStampOutcome, _ failure: PKIFailureInfo, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRejection(
+        _ outcome: TimeStampOutcome, _ failure: PKIFailureInfo, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let (response, token) = try parse(outcome)
         #expect(response.status.status == .rejection, sourceLocation: sourceLocation)
         #expect(response.status.failInfo == failure, sourceLocation: sourceLocation)
@@ -31,7 +34,8 @@ import X509
 
     @Test func imprintLengthMismatchIsBadDataFormat() async throws {
         let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256))
-        let outcome = await tsa.respond(to: try request(digest: Array(repeating: 1, count: 31))[...], clientAddress: nil)
+        let outcome = await tsa.respond(
+            to: try request(digest: Array(repeating: 1, count: 31))[...], clientAddress: nil)
         try expectRejection(outcome, .badDataFormat)
     }
 
@@ -43,15 +47,20 @@ import X509
     @Test func hashAlgorithms() async throws {
         let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256))
         try expectRejection(
-            await tsa.respond(to: try request(hash: [1, 2, 3, 4], digest: Array(repeating: 1, count: 32))[...], clientAddress: nil),
+            await tsa.respond(
+                to: try request(hash: [1, 2, 3, 4], digest: Array(repeating: 1, count: 32))[...], clientAddress: nil),
             .badAlg
         )
         try expectRejection(
-            await tsa.respond(to: try request(hash: .HashAlgorithm.sha1, digest: Array(repeating: 1, count: 20))[...], clientAddress: nil),
+            await tsa.respond(
+                to: try request(hash: .HashAlgorithm.sha1, digest: Array(repeating: 1, count: 20))[...],
+                clientAddress: nil),
             .badAlg
         )
         try expectRejection(
-            await tsa.respond(to: try request(hash: .HashAlgorithm.md5, digest: Array(repeating: 1, count: 16))[...], clientAddress: nil),
+            await tsa.respond(
+                to: try request(hash: .HashAlgorithm.md5, digest: Array(repeating: 1, count: 16))[...],
+                clientAddress: nil),
             .badAlg
         )
         for (oid, length) in [
@@ -80,7 +89,8 @@ import X509
     }
 
     @Test func weakHashesWhenAllowed() async throws {
-        let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(hashes: [.sha256, .sha1]))
+        let tsa = try await makeTSA(
+            signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(hashes: [.sha256, .sha1]))
         let outcome = await tsa.respond(
             to: try request(hash: .HashAlgorithm.sha1, digest: Array(repeating: 1, count: 20))[...],
             clientAddress: nil
@@ -90,14 +100,16 @@ import X509
 
     @Test func unknownPolicyIsUnacceptedPolicy() async throws {
         let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256))
-        try expectRejection(await tsa.respond(to: try request(policy: [1, 2, 3, 4, 5])[...], clientAddress: nil), .unacceptedPolicy)
+        try expectRejection(
+            await tsa.respond(to: try request(policy: [1, 2, 3, 4, 5])[...], clientAddress: nil), .unacceptedPolicy)
     }
 
     @Test(arguments: [false, true])
     func anyExtensionIsUnacceptedExtension(critical: Bool) async throws {
         let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256))
         let ext = Certificate.Extension(oid: [1, 2, 3, 4, 99], critical: critical, value: [0x05, 0x00])
-        try expectRejection(await tsa.respond(to: try request(extensions: [ext])[...], clientAddress: nil), .unacceptedExtension)
+        try expectRejection(
+            await tsa.respond(to: try request(extensions: [ext])[...], clientAddress: nil), .unacceptedExtension)
     }
 
     @Test func closedGateIsTimeNotAvailable() async throws {

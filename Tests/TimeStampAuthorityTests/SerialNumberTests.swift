@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 import TimeStampAuthority
 import X509
+
 @Suite struct SerialNumberTests {
     @Test func layoutAndMinimalPositiveEncoding() {
         let small = SerialNumberGenerator(instanceID: 0x0000_0001, epoch: 2)

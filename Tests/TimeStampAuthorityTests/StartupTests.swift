@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 import TimeStampAuthority
 import X509
+
 @Suite struct StartupTests {
     @Test func certificateWithoutTimeStampingIsRefused() async throws {
         let paths = try PKIFixtures.paths(.ecP256)

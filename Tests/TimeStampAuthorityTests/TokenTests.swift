@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 import TimeStampAuthority
 import X509
+
 @Suite struct TokenTests {
     /// Checks everything RFC 3161 / RFC 5652 / RFC 5816 say about a granted token, independently of how it was built.
     func assertConformingToken(_ token: TimeStampToken, signer: SoftwareSigner, requestBytes: [UInt8]) throws {
@@ -23,7 +24,9 @@ import X509
             return
         }
         #expect(sid.issuer == signer.certificate.issuer)
-        #expect(Array(sid.serialNumber.contentOctets.drop { $0 == 0 }) == Array(signer.certificate.serialNumber.bytes.drop { $0 == 0 }))
+        #expect(
+            Array(sid.serialNumber.contentOctets.drop { $0 == 0 })
+                == Array(signer.certificate.serialNumber.bytes.drop { $0 == 0 }))
         #expect(signedData.digestAlgorithms == [signerInfo.digestAlgorithm])
 
         // messageDigest = hash of the eContent octets (RFC 5652 §5.4).
@@ -45,7 +48,9 @@ import X509
         // The signature covers the signed attributes with the SET tag and verifies with the TSU public key.
         let signedBytes = try #require(try signerInfo.signedAttributesForSignature())
         #expect(signedBytes.first == 0x31)
-        #expect(signer.scheme.isValidSignature(Array(signerInfo.signature), for: signedBytes, publicKey: signer.certificate.publicKey))
+        #expect(
+            signer.scheme.isValidSignature(
+                Array(signerInfo.signature), for: signedBytes, publicKey: signer.certificate.publicKey))
 
         // The attributes are in DER SET OF order.
         let encoded = try #require(signerInfo.signedAttrs).map { try RawDER(encoding: $0).bytes }
@@ -79,10 +84,12 @@ import X509
         let signerInfo = try #require(token.signerInfo)
         switch keyType {
         case .ecP256:
-            #expect(signerInfo.signatureAlgorithm == AlgorithmIdentifier(algorithm: .SignatureAlgorithm.ecdsaWithSHA256))
+            #expect(
+                signerInfo.signatureAlgorithm == AlgorithmIdentifier(algorithm: .SignatureAlgorithm.ecdsaWithSHA256))
             #expect(signerInfo.digestAlgorithm == AlgorithmIdentifier(algorithm: .HashAlgorithm.sha256))
         case .ecP384:
-            #expect(signerInfo.signatureAlgorithm == AlgorithmIdentifier(algorithm: .SignatureAlgorithm.ecdsaWithSHA384))
+            #expect(
+                signerInfo.signatureAlgorithm == AlgorithmIdentifier(algorithm: .SignatureAlgorithm.ecdsaWithSHA384))
             #expect(signerInfo.digestAlgorithm == AlgorithmIdentifier(algorithm: .HashAlgorithm.sha384))
         case .ed25519:
             // RFC 8419 §3.1: id-Ed25519 without parameters, SHA-512 as the digest with signed attributes.
@@ -98,7 +105,9 @@ import X509
             } else {
                 #expect(
                     signerInfo.signatureAlgorithm
-                        == AlgorithmIdentifier(algorithm: .SignatureAlgorithm.sha256WithRSAEncryption, parameters: AlgorithmIdentifier.nullParameters)
+                        == AlgorithmIdentifier(
+                            algorithm: .SignatureAlgorithm.sha256WithRSAEncryption,
+                            parameters: AlgorithmIdentifier.nullParameters)
                 )
             }
         }
@@ -129,7 +138,10 @@ import X509
         #expect(info.tsa == .directoryName(signer.certificate.subject))
         #expect(info.extensions == nil)
         // Serial: instance ‖ epoch ‖ counter, positive, at most 160 bits.
-        #expect(Array(info.serialNumber.contentOctets) == [0x00, 0xA1, 0xB2, 0xC3, 0xD4, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1])
+        #expect(
+            Array(info.serialNumber.contentOctets) == [
+                0x00, 0xA1, 0xB2, 0xC3, 0xD4, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1,
+            ])
         #expect(!info.serialNumber.isNegative)
         #expect(info.serialNumber.contentOctets.count <= 21)
         // The DEFAULT ordering FALSE is absent from the DER.
@@ -151,9 +163,11 @@ import X509
     @Test func certificatesOnlyWhenRequested() async throws {
         let signer = try PKIFixtures.signer(.ecP256)
         let plain = try await makeTSA(signer: signer)
-        let withoutCert = try #require(try parse(await plain.respond(to: try request(certReq: false)[...], clientAddress: nil)).1)
+        let withoutCert = try #require(
+            try parse(await plain.respond(to: try request(certReq: false)[...], clientAddress: nil)).1)
         #expect(withoutCert.signedData.certificates == nil)
-        let withCert = try #require(try parse(await plain.respond(to: try request(certReq: true)[...], clientAddress: nil)).1)
+        let withCert = try #require(
+            try parse(await plain.respond(to: try request(certReq: true)[...], clientAddress: nil)).1)
         #expect(try withCert.certificates() == [signer.certificate])
 
         let chained = try await makeTSA(signer: signer, configuration: makeConfiguration(includeChain: true))
@@ -169,7 +183,8 @@ import X509
         (Int64(0), "20261125120000.12Z"),
     ])
     func genTimePrecisionFollowsAccuracy(accuracy: Int64, expected: String) async throws {
-        let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(accuracyMicroseconds: accuracy))
+        let tsa = try await makeTSA(
+            signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(accuracyMicroseconds: accuracy))
         let info = try #require(try parse(await tsa.respond(to: try request()[...], clientAddress: nil)).1).tstInfo
         #expect(info.genTime.text == expected)
         #expect(info.accuracy == (accuracy == 0 ? nil : Accuracy(totalMicroseconds: accuracy)))
@@ -182,7 +197,8 @@ import X509
     }
 
     @Test func orderingTrueIsWritten() async throws {
-        let tsa = try await makeTSA(signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(ordering: true))
+        let tsa = try await makeTSA(
+            signer: try PKIFixtures.signer(.ecP256), configuration: makeConfiguration(ordering: true))
         let info = try #require(try parse(await tsa.respond(to: try request()[...], clientAddress: nil)).1).tstInfo
         #expect(info.ordering)
     }

@@ -90,6 +90,7 @@ struct DaemonConfiguration: Sendable {
     ]
     var acceptedHashAlgorithms: [String]? = nil
     var maxRequestBytes = 16384
+    var idleTimeoutSeconds = 30
     var accuracyMillis = 500
     var includeTSAName = true
     var includeChain = false
@@ -115,7 +116,7 @@ struct DaemonConfiguration: Sendable {
             "stateDirectory: \(self.stateDirectory)",
             "listen: 127.0.0.1:0",
             "adminListen: 127.0.0.1:0",
-            "http: { maxRequestBytes: \(self.maxRequestBytes) }",
+            "http: { maxRequestBytes: \(self.maxRequestBytes), idleTimeoutSeconds: \(self.idleTimeoutSeconds) }",
             "ledger: { path: ledger.sqlite }",
             "tsa:",
             "  signer:",
