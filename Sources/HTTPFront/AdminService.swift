@@ -23,7 +23,7 @@ public enum AdminService {
     public static func makeApplication(
         host: String,
         port: Int,
-        tsa: TimeStampAuthority,
+        tsa: TimeStampAuthority?,
         registry: PrometheusCollectorRegistry,
         status: StatusInfo,
         logger: Logger,
@@ -36,13 +36,15 @@ public enum AdminService {
             ])
         )
         router.get("/health") { _, _ -> Response in
-            let health = tsa.health()
+            // 200 only when every enabled service can serve.
+            let health = tsa?.health()
+            let problems = health?.problems ?? []
             let body = HealthBody(
-                status: health.isServing ? "ok" : "unavailable",
-                problems: health.problems,
-                tsa: .init(serving: health.isServing, signer: health.signer, clockGate: health.clockGate)
+                status: problems.isEmpty ? "ok" : "unavailable",
+                problems: problems,
+                tsa: health.map { .init(serving: $0.isServing, signer: $0.signer, clockGate: $0.clockGate) }
             )
-            return try Self.json(body, status: health.isServing ? .ok : .serviceUnavailable)
+            return try Self.json(body, status: problems.isEmpty ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
@@ -55,20 +57,22 @@ public enum AdminService {
             )
         }
         router.get("/status") { _, _ -> Response in
-            let health = tsa.health()
             let body = StatusBody(
                 version: status.version,
                 stateDirectory: status.stateDirectory,
                 publicURL: status.publicURL,
-                tsa: .init(
-                    serving: health.isServing,
-                    problems: health.problems,
-                    signer: health.signer,
-                    clockGate: health.clockGate,
-                    certificateSubject: tsa.certificate.subject.description,
-                    serialInstanceID: String(tsa.serialInstanceID, radix: 16),
-                    serialEpoch: tsa.serialEpoch
-                )
+                tsa: tsa.map { tsa in
+                    let health = tsa.health()
+                    return .init(
+                        serving: health.isServing,
+                        problems: health.problems,
+                        signer: health.signer,
+                        clockGate: health.clockGate,
+                        certificateSubject: tsa.certificate.subject.description,
+                        serialInstanceID: String(tsa.serialInstanceID, radix: 16),
+                        serialEpoch: tsa.serialEpoch
+                    )
+                }
             )
             return try Self.json(body, status: .ok)
         }
@@ -88,7 +92,8 @@ public enum AdminService {
         }
         var status: String
         var problems: [String]
-        var tsa: TSA
+        /// Absent when the TSA is disabled.
+        var tsa: TSA?
     }
 
     struct StatusBody: Encodable {
@@ -104,7 +109,8 @@ public enum AdminService {
         var version: String
         var stateDirectory: String
         var publicURL: String
-        var tsa: TSA
+        /// Absent when the TSA is disabled.
+        var tsa: TSA?
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {

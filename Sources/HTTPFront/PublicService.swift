@@ -27,16 +27,19 @@ public enum PublicService {
     static let replyMediaType = "application/timestamp-reply"
 
     /// The Hummingbird application of the public listener. `onServerRunning` receives the bound port.
+    /// Without a TSA (`tsa.enabled: false`) `/tsa` is not routed (404).
     public static func makeApplication(
-        tsa: TimeStampAuthority,
+        tsa: TimeStampAuthority?,
         settings: PublicListenerSettings,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: SigillumRequestContext.self)
-        router.middlewares.add(MethodGuardMiddleware(allowed: ["/tsa": [.post]]))
-        router.post("/tsa") { request, context -> Response in
-            try await Self.timeStamp(request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
+        if let tsa {
+            router.middlewares.add(MethodGuardMiddleware(allowed: ["/tsa": [.post]]))
+            router.post("/tsa") { request, context -> Response in
+                try await Self.timeStamp(request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
+            }
         }
         return Application(
             router: router,

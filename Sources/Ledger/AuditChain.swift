@@ -87,7 +87,8 @@ package enum AuditChain {
             scratch.append(contentsOf: absentMarker)
         }
         appendField(committedAt.utf8, to: &scratch)
-        return Array(SHA256.hash(data: scratch))
+        // withUnsafeBytes copies in one go; Array(digest) would iterate the Sequence byte by byte.
+        return SHA256.hash(data: scratch).withUnsafeBytes { Array($0) }
     }
 
     /// Checks that a record can be encoded; returns a reason when it cannot.

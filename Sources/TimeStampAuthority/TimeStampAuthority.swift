@@ -124,7 +124,9 @@ public final class TimeStampAuthority: Sendable {
             request = try TimeStampReq(derEncoded: node)
             imprintDER = Self.messageImprintEncoding(in: node) ?? []
         } catch {
-            return self.reject(.badDataFormat, "the request is not a DER-encoded TimeStampReq: \(error)")
+            // The parser's reason goes to the debug log only: it names source locations, not the client's mistake.
+            self.logger.debug("undecodable request", metadata: ["error": "\(error)"])
+            return self.reject(.badDataFormat, "the request is not a DER-encoded TimeStampReq")
         }
         guard request.version == 1 else {
             return self.reject(.badRequest, "unsupported TimeStampReq version \(request.version); only v1 exists")
@@ -200,7 +202,7 @@ public final class TimeStampAuthority: Sendable {
             imprint: Array(request.messageImprint.hashedMessage),
             nonce: request.nonce.map { Array($0.contentOctets) },
             clientAddress: clientAddress,
-            tokenSHA256: Array(SHA256.hash(data: signed.response[signed.token])),
+            tokenSHA256: SHA256.hash(data: signed.response[signed.token]).withUnsafeBytes { Array($0) },
             accuracyMicros: self.assembler.accuracyMicroseconds
         )
         do {

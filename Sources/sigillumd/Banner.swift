@@ -13,21 +13,27 @@ struct Banner: Sendable {
         let state = self.configuration.stateDirectory
         var lines = [
             "sigillumd \(SigillumVersion.current) is serving",
-            "  TSA (RFC 3161):  POST \(tsaURL)",
+            "  public:          http://\(host):\(publicPort)",
+            self.configuration.tsa.enabled
+                ? "  TSA (RFC 3161):  POST \(tsaURL)" : "  TSA (RFC 3161):  disabled (tsa.enabled: false)",
             "  health:          http://\(adminHost):\(adminPort)/health",
             "  metrics:         http://\(adminHost):\(adminPort)/metrics",
             "  state:           \(state)",
         ]
-        if self.configuration.isDevelopmentDefault {
-            let sample = "\(state)/sample.txt"
+        if self.configuration.isDevelopmentDefault && self.configuration.tsa.enabled {
+            // The sample files live in the state directory: nothing shared in /tmp to collide with or be planted.
+            let sample = Self.quote(state + "/sample.txt")
+            let query = Self.quote(state + "/sample.tsq")
+            let reply = Self.quote(state + "/sample.tsr")
             lines += [
                 "",
                 "Try it from another terminal (development PKI in \(state)/pki):",
-                "  echo 'Hello, Sigillum' > \(Self.quote(sample))",
-                "  openssl ts -query -data \(Self.quote(sample)) -sha256 -cert -out /tmp/sigillum-sample.tsq",
-                "  curl -sS -H 'Content-Type: application/timestamp-query' --data-binary @/tmp/sigillum-sample.tsq \(tsaURL) -o /tmp/sigillum-sample.tsr",
-                "  openssl ts -reply -in /tmp/sigillum-sample.tsr -text",
-                "  openssl ts -verify -in /tmp/sigillum-sample.tsr -data \(Self.quote(sample)) -CAfile \(Self.quote(state + "/pki/root-ca.pem")) -untrusted \(Self.quote(state + "/pki/issuing-ca.pem"))",
+                "  echo 'Hello, Sigillum' > \(sample)",
+                "  openssl ts -query -data \(sample) -sha256 -cert -out \(query)",
+                "  curl -sS -H 'Content-Type: application/timestamp-query' --data-binary @\(query) \(tsaURL) -o \(reply)",
+                "  openssl ts -reply -in \(reply) -text",
+                "  openssl ts -verify -in \(reply) -data \(sample) -CAfile \(Self.quote(state + "/pki/root-ca.pem")) "
+                    + "-untrusted \(Self.quote(state + "/pki/issuing-ca.pem"))",
             ]
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

@@ -54,20 +54,26 @@ struct Daemon {
         }
         let epoch = try await startupStep("starting a serial-number epoch in the ledger") { try ledger.beginEpoch() }
 
-        let signer = try await startupStep("loading the TSA signer") {
-            try Self.softwareSigner(configuration.tsa.signer)
-        }
-        let (gate, gateService) = Self.clockGate(configuration.tsa.clockGate)
-
-        let tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.certificateFile)") {
-            try await TimeStampAuthority(
-                configuration: Self.tsaConfiguration(configuration.tsa),
-                signer: signer,
-                auditLog: ledger,
-                clockGate: gate,
-                serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
-                logger: logger
-            )
+        var tsa: TimeStampAuthority?
+        var gateService: (any Service)?
+        if configuration.tsa.enabled {
+            let signer = try await startupStep("loading the TSA signer") {
+                try Self.softwareSigner(configuration.tsa.signer)
+            }
+            let (gate, service) = Self.clockGate(configuration.tsa.clockGate)
+            gateService = service
+            tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.certificateFile)") {
+                try await TimeStampAuthority(
+                    configuration: Self.tsaConfiguration(configuration.tsa),
+                    signer: signer,
+                    auditLog: ledger,
+                    clockGate: gate,
+                    serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
+                    logger: logger
+                )
+            }
+        } else {
+            logger.notice("the TSA is disabled (tsa.enabled: false); /tsa is not served")
         }
 
         let ports = BoundPorts()

@@ -6,7 +6,9 @@ import Testing
 /// The embedded development default: `sigillumd` without `--config`.
 @Suite("Development default")
 struct DevDefaultTests {
-    static let certificateFiles = ["root-ca.pem", "issuing-ca.pem", "tsa.pem", "ocsp.pem", "ee-good.pem", "ee-revoked.pem"]
+    static let certificateFiles = [
+        "root-ca.pem", "issuing-ca.pem", "tsa.pem", "ocsp.pem", "ee-good.pem", "ee-revoked.pem",
+    ]
     static let keyFiles = ["root-ca.key", "issuing-ca.key", "tsa.key", "ocsp.key", "ee-good.key", "ee-revoked.key"]
 
     /// From an empty state folder: the banner appears and its "Try it from another terminal" commands work as
@@ -47,15 +49,23 @@ struct DevDefaultTests {
             // id-kp-timeStamping alone, RFC 3161 §2.3); ee-revoked is revoked in the index.
             let pki = state + "/pki"
             let chain = try await Tool.openssl([
-                "verify", "-CAfile", pki + "/root-ca.pem", "-untrusted", pki + "/issuing-ca.pem", "-purpose", "timestampsign",
+                "verify", "-CAfile", pki + "/root-ca.pem", "-untrusted", pki + "/issuing-ca.pem", "-purpose",
+                "timestampsign",
                 pki + "/tsa.pem",
             ])
             #expect(chain.succeeded && chain.output.contains("tsa.pem: OK"), "\(chain)")
-            let eku = try checked(try await Tool.openssl(["x509", "-in", pki + "/tsa.pem", "-noout", "-ext", "extendedKeyUsage"])).output
+            let eku = try checked(
+                try await Tool.openssl(["x509", "-in", pki + "/tsa.pem", "-noout", "-ext", "extendedKeyUsage"])
+            ).output
             #expect(eku.contains("Extended Key Usage: critical"), "\(eku)")
             #expect(eku.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) == "Time Stamping", "\(eku)")
-            let index = readText(pki + "/index.txt").split(separator: "\n")
-            #expect(index.count == 4 && index.filter { $0.hasPrefix("R\t") }.count == 1, "index.txt:\n\(index)")
+            // index.txt (OpenSSL `ca` format): exactly one revoked entry, and it is ee-revoked.pem's serial.
+            let revoked = readText(pki + "/index.txt").split(separator: "\n").filter { $0.hasPrefix("R\t") }
+            let revokedSerial = try checked(
+                try await Tool.openssl(["x509", "-in", pki + "/ee-revoked.pem", "-noout", "-serial"])
+            ).output.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+            #expect(revoked.count == 1, "index.txt revoked entries: \(revoked)")
+            #expect(revoked.first?.split(separator: "\t").contains { $0 == revokedSerial } == true, "\(revoked)")
             for file in Self.keyFiles {
                 let key = try await Tool.openssl(["pkey", "-in", "\(state)/keys/\(file)", "-noout"])
                 #expect(key.succeeded, "keys/\(file) does not read as a private key:\n\(key)")
@@ -68,7 +78,10 @@ struct DevDefaultTests {
             let state = directory + "/state"
             let arguments = developmentArguments(stateDirectory: state)
             let before = try await withDaemon(arguments, logDirectory: directory) { _, _ in
-                (try readFile(state + "/pki/tsa.pem"), try readFile(state + "/keys/tsa.key"), try readFile(state + "/pki/root-ca.pem"))
+                (
+                    try readFile(state + "/pki/tsa.pem"), try readFile(state + "/keys/tsa.key"),
+                    try readFile(state + "/pki/root-ca.pem")
+                )
             }
             try await withDaemon(arguments, logDirectory: directory) { daemon, banner in
                 #expect(try readFile(state + "/pki/tsa.pem") == before.0, "tsa.pem changed on restart")
@@ -102,7 +115,8 @@ struct DevDefaultTests {
             #expect(token.tstInfo.ordering == false)
             let tokenPath = state + "/t.der"
             try writeFile(tokenPath, try #require(response.tokenDER))
-            let text = try checked(try await Tool.openssl(["ts", "-reply", "-token_in", "-in", tokenPath, "-text"])).output
+            let text = try checked(try await Tool.openssl(["ts", "-reply", "-token_in", "-in", tokenPath, "-text"]))
+                .output
             #expect(text.contains("Policy OID: \(DaemonConfiguration.developmentPolicy)"), "\(text)")
             #expect(text.contains("Accuracy: unspecified seconds, 0x01F4 millis, unspecified micros"), "\(text)")
             #expect(text.contains("TSA: DirName:"), "\(text)")

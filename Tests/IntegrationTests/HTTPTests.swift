@@ -47,14 +47,26 @@ struct HTTPTests {
             #expect(announced.status == 413, "\(announced)")
             let sentWhole = try await HTTPClient.post(banner.tsaURL, body: body, extraArguments: ["-H", "Expect:"])
             #expect(sentWhole.status == 413, "\(sentWhole)")
-            // Chunked: no length to check first; the body is cut at the limit.
+            // Chunked (curl then sends no Content-Length): no length to check first; the body is cut at the limit.
+            // `%{size_upload}` shows curl did send more than the limit, so the 413 is about the chunked body.
             let chunked = try await HTTPClient.post(
                 banner.tsaURL,
                 body: body,
-                extraArguments: ["-H", "Transfer-Encoding: chunked", "-H", "Expect:"]
+                extraArguments: ["-H", "Transfer-Encoding: chunked", "-H", "Expect:", "-w", "%{size_upload}"]
             )
             #expect(chunked.status == 413, "\(chunked)")
-            #expect(chunked.curl.command.contains("Transfer-Encoding: chunked"))
+            #expect(
+                (Int(chunked.curl.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 16384,
+                "\(chunked.curl)")
+            // The same chunked upload written by hand, in 4 KiB chunks.
+            var raw = Array(
+                "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .utf8
+            )
+            for _ in 0..<5 { raw += Array("1000\r\n".utf8) + randomBytes(4096) + Array("\r\n".utf8) }
+            raw += Array("0\r\n\r\n".utf8)
+            let answer = try await RawHTTP.exchange(port: banner.tsaPort, request: raw) { $0.contains("\r\n\r\n") }
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "chunked 20 KiB by hand: \(answer.prefix(200))")
             try await Self.expectStillServing(banner)
         }
     }
@@ -66,10 +78,14 @@ struct HTTPTests {
                 "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\n"
                 + "Content-Length: 20480\r\n\r\n"
             let started = ContinuousClock.now
-            let answer = try await RawHTTP.exchange(port: banner.tsaPort, request: Array(head.utf8), timeout: .seconds(10)) {
+            let answer = try await RawHTTP.exchange(
+                port: banner.tsaPort, request: Array(head.utf8), timeout: .seconds(10)
+            ) {
                 $0.contains("\r\n\r\n")
             }
-            #expect(answer.hasPrefix("HTTP/1.1 413"), "no 413 without the body: \(answer.isEmpty ? "(nothing within 10 s)" : answer)")
+            #expect(
+                answer.hasPrefix("HTTP/1.1 413"),
+                "no 413 without the body: \(answer.isEmpty ? "(nothing within 10 s)" : answer)")
             #expect(ContinuousClock.now - started < .seconds(5))
             try await Self.expectStillServing(banner)
         }
@@ -127,11 +143,29 @@ struct HTTPTests {
         try await withDevelopmentDaemon("http-abandon") { _, daemon, banner in
             for _ in 0..<10 {
                 _ = try await RawHTTP.exchange(port: banner.tsaPort, request: [], timeout: .milliseconds(50))
-                _ = try await RawHTTP.exchange(port: banner.tsaPort, request: Array("POST /ts".utf8), timeout: .milliseconds(50))
+                _ = try await RawHTTP.exchange(
+                    port: banner.tsaPort, request: Array("POST /ts".utf8), timeout: .milliseconds(50))
             }
             try await Self.expectStillServing(banner)
             #expect(daemon.isRunning)
+            // And it does not spin: over one quiet second it uses well under half a second of CPU.
+            let before = try Self.cpuSeconds(pid: daemon.pid)
+            try await Task.sleep(for: .seconds(1))
+            let used = try Self.cpuSeconds(pid: daemon.pid) - before
+            #expect(used < 0.5, "sigillumd used \(used) s of CPU in one idle second after abandoned connections")
         }
+    }
+
+    /// utime + stime of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+    static func cpuSeconds(pid: Int32) throws -> Double {
+        let stat = readText("/proc/\(pid)/stat")
+        guard let close = stat.lastIndex(of: ")") else { throw IntegrationError("cannot read /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After "pid (comm)": field 3 is at index 0, so utime (14) and stime (15) are at 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw IntegrationError("unexpected /proc/\(pid)/stat: \(stat)")
+        }
+        return (user + system) / 100
     }
 
     /// `http.maxRequestBytes` and `http.idleTimeoutSeconds` from the configuration: a 1 KiB limit answers 413 to
@@ -145,6 +179,29 @@ struct HTTPTests {
             try await withConfiguredDaemon(configuration) { _, banner in
                 let tooLarge = try await HTTPClient.post(banner.tsaURL, body: randomBytes(2000))
                 #expect(tooLarge.status == 413, "\(tooLarge)")
+                // The boundary: exactly the limit is read (and answered badDataFormat), one more octet is not.
+                let atLimit = try await HTTPClient.post(banner.tsaURL, body: [UInt8](repeating: 0, count: 1024))
+                #expect(atLimit.status == 200, "\(atLimit)")
+                #expect(try ReceivedResponse(atLimit.body).failInfo == .badDataFormat)
+                let overLimit = try await HTTPClient.post(banner.tsaURL, body: [UInt8](repeating: 0, count: 1025))
+                #expect(overLimit.status == 413, "\(overLimit)")
+                let chunkedOver = try await HTTPClient.post(
+                    banner.tsaURL,
+                    body: [UInt8](repeating: 0, count: 1025),
+                    extraArguments: ["-H", "Transfer-Encoding: chunked", "-H", "Expect:", "-w", "%{size_upload}"]
+                )
+                #expect(chunkedOver.status == 413, "\(chunkedOver)")
+                // size_upload counts the chunk framing too: at least the 1025 octets went out.
+                #expect(
+                    (Int(chunkedOver.curl.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1025,
+                    "\(chunkedOver.curl)"
+                )
+                let chunkedAt = try await HTTPClient.post(
+                    banner.tsaURL,
+                    body: [UInt8](repeating: 0, count: 1024),
+                    extraArguments: ["-H", "Transfer-Encoding: chunked", "-H", "Expect:"]
+                )
+                #expect(chunkedAt.status == 200, "\(chunkedAt)")
                 try await Self.expectStillServing(banner)
 
                 for (label, partial) in [
@@ -152,12 +209,49 @@ struct HTTPTests {
                     ("half a body", "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123"),
                 ] {
                     let started = ContinuousClock.now
-                    _ = try await RawHTTP.exchange(port: banner.tsaPort, request: Array(partial.utf8), timeout: .seconds(15))
+                    _ = try await RawHTTP.exchange(
+                        port: banner.tsaPort, request: Array(partial.utf8), timeout: .seconds(15))
                     let waited = ContinuousClock.now - started
                     #expect(waited < .seconds(10), "\(label): the connection was not closed after the 2 s idle timeout")
                     #expect(waited >= .seconds(1), "\(label): closed at once (\(waited)), not by the idle timeout")
                 }
             }
+        }
+    }
+
+    /// `tsa.enabled: false` (Config/sigillumd.example.yaml) starts the daemon without a TSA: `/tsa` is not routed
+    /// (404), the banner says the TSA is disabled, and no token is ever granted.
+    @Test func disabledTSAGrantsNoTokens() async throws {
+        let pki = try await SharedFixtures.shared.pki(.ecP256)
+        try await withTemporaryDirectory("http-disabled") { directory in
+            var configuration = DaemonConfiguration(stateDirectory: directory + "/state", pki: pki)
+            configuration.enabled = false
+            let daemon = try DaemonProcess.start(try configuration.write(), logDirectory: directory)
+            let granted: Bool
+            let evidence: String
+            do {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while daemon.isRunning, Banner.parse(daemon.stdout) == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                guard let banner = Banner.parse(daemon.stdout) else {
+                    await daemon.stop()
+                    Issue.record("the daemon with tsa.enabled: false did not start\n\(daemon.logs)")
+                    return
+                }
+                #expect(daemon.stdout.contains("TSA (RFC 3161):  disabled"))
+                let exchange = try await HTTPClient.post(banner.tsaURL, body: try Requests.make())
+                granted = exchange.status == 200 && (try? ReceivedResponse(exchange.body))?.status == .granted
+                evidence = "\(exchange)"
+                // A disabled TSA is not routed at all.
+                #expect(exchange.status == 404, "\(exchange)")
+                #expect(banner.tryCommands.isEmpty)
+            } catch {
+                await daemon.stop()
+                throw error
+            }
+            await daemon.stop()
+            #expect(!granted, "tsa.enabled: false, yet /tsa granted a token\n\(evidence)")
         }
     }
 }

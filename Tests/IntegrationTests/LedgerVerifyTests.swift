@@ -61,7 +61,8 @@ struct LedgerVerifyTests {
             #expect(result.status == 0, "\(result)")
             #expect(result.output.contains("ledger intact: 10 records"), "\(result)")
             // The table as sqlite3 sees it: seq 1…10, and 32-octet token hashes.
-            let rows = try await Tool.sqlite(directory + "/ledger.sqlite", "SELECT seq, length(token_sha256) FROM tsa_audit ORDER BY seq")
+            let rows = try await Tool.sqlite(
+                directory + "/ledger.sqlite", "SELECT seq, length(token_sha256) FROM tsa_audit ORDER BY seq")
             #expect(rows == (1...10).map { "\($0)|32" }, "\(rows)")
         }
     }

@@ -57,24 +57,31 @@ struct QualifiedPolicyTests {
             let lines = asn1.split(separator: "\n").map(String.init)
             #expect(lines.contains { $0.contains("d=1") && $0.contains("cont [ 1 ]") }, "no extensions [1]\n\(asn1)")
             let oidLine = try #require(
-                lines.firstIndex { $0.contains("OBJECT") && ($0.contains(":qcStatements") || $0.contains(Self.qcStatementsOID)) },
+                lines.firstIndex {
+                    $0.contains("OBJECT") && ($0.contains(":qcStatements") || $0.contains(Self.qcStatementsOID))
+                },
                 "no qcStatements extension in the TSTInfo\n\(asn1)"
             )
             let valueLine = try #require(
                 lines[(oidLine + 1)...].first { $0.contains("OCTET STRING") },
                 "no extnValue\n\(asn1)"
             )
-            let offset = try #require(Int(valueLine.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) ?? ""))
+            let offset = try #require(
+                Int(valueLine.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) ?? ""))
             let statement = try await OpenSSLTS.asn1parse(tstInfoPath, strparse: offset)
             #expect(statement.contains("OBJECT            :\(Self.qtstStatementOID)"), "extnValue:\n\(statement)")
-            #expect(statement.split(separator: "\n").count == 3, "SEQUENCE { SEQUENCE { OID } } and nothing else\n\(statement)")
+            #expect(
+                statement.split(separator: "\n").count == 3,
+                "SEQUENCE { SEQUENCE { OID } } and nothing else\n\(statement)")
             // Not critical (no BOOLEAN between the OID and the value): a relying party that does not know the statement
             // must still be able to process the token.
             #expect(!lines[oidLine..<lines.firstIndex(of: valueLine)!].contains { $0.contains("BOOLEAN") })
 
             // Our parser agrees.
             let token = try #require(response.token)
-            #expect(token.tstInfo.policy == (try ASN1ObjectIdentifier(dotRepresentation: DaemonConfiguration.qualifiedPolicy)))
+            #expect(
+                token.tstInfo.policy
+                    == (try ASN1ObjectIdentifier(dotRepresentation: DaemonConfiguration.qualifiedPolicy)))
             let extensions = try #require(token.tstInfo.extensions)
             #expect(extensions.count == 1)
             let qc = try #require(extensions.first)
@@ -96,7 +103,8 @@ struct QualifiedPolicyTests {
             #expect(!text.contains("qcStatements"), "\(text)")
             let asn1 = try await OpenSSLTS.asn1parse(tstInfoPath)
             #expect(!asn1.contains("qcStatements") && !asn1.contains(Self.qcStatementsOID), "\(asn1)")
-            #expect(!asn1.split(separator: "\n").contains { $0.contains("d=1") && $0.contains("cont [ 1 ]") }, "\(asn1)")
+            #expect(
+                !asn1.split(separator: "\n").contains { $0.contains("d=1") && $0.contains("cont [ 1 ]") }, "\(asn1)")
             #expect(response.token?.tstInfo.extensions == nil)
 
             // Asking for the default policy by name gives the same: no extension.

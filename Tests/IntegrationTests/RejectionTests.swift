@@ -164,7 +164,8 @@ struct RejectionTests {
             if nullParameters {
                 // By hand: OpenSSL decides itself whether it writes the NULL.
                 let oid: ASN1ObjectIdentifier =
-                    digest == "sha512" ? .HashAlgorithm.sha512 : digest == "sha384" ? .HashAlgorithm.sha384 : .HashAlgorithm.sha256
+                    digest == "sha512"
+                    ? .HashAlgorithm.sha512 : digest == "sha384" ? .HashAlgorithm.sha384 : .HashAlgorithm.sha256
                 request = try Requests.make(
                     hashAlgorithm: oid,
                     parameters: AlgorithmIdentifier.nullParameters,
@@ -192,7 +193,8 @@ struct RejectionTests {
             let hasNull = lines[oidLine + 1].contains("NULL")
             let requestAlgorithm = try #require(try DERWalk.children(of: requestImprint).first)
             let requestHasNull = DERWalk.children(requestAlgorithm).dropFirst().first?.identifier == .null
-            #expect(hasNull == requestHasNull, "parameters in the token (NULL \(hasNull)) differ from the request\n\(asn1)")
+            #expect(
+                hasNull == requestHasNull, "parameters in the token (NULL \(hasNull)) differ from the request\n\(asn1)")
             let pki = state + "/pki"
             let verify = try await OpenSSLTS.verify(
                 response: responsePath,
@@ -257,7 +259,8 @@ struct RejectionTests {
         try await withDevelopmentDaemon("metrics") { state, _, banner in
             _ = try await TSAClient.post(try Requests.make(digestLength: 31), to: banner)
             _ = try await TSAClient.post(try Requests.make(digestLength: 31), to: banner)
-            _ = try await TSAClient.post(try Requests.make(hashAlgorithm: .HashAlgorithm.md5, digestLength: 16), to: banner)
+            _ = try await TSAClient.post(
+                try Requests.make(hashAlgorithm: .HashAlgorithm.md5, digestLength: 16), to: banner)
             _ = try await TSAClient.post(try Requests.make(policy: [1, 2, 3, 4, 5]), to: banner)
             let granted = try await TSAClient.post(try Requests.make(), to: banner)
             #expect(granted.status == .granted)

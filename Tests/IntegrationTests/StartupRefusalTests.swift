@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A TSU certificate (or key) the daemon must refuse to start with (RFC 3161 §2.3; a valid, matching key).
 /// The certificates are issued by `Scripts/make-tsu-cert.sh` with openssl from the dev issuing CA.
 enum RefusedSigner: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -45,7 +49,8 @@ struct StartupRefusalTests {
         #expect(status != nil, "still running after 30 s\n\(daemon.logs)", sourceLocation: sourceLocation)
         #expect(status != 0, "exit status 0\n\(daemon.logs)", sourceLocation: sourceLocation)
         #expect(daemon.stderr.contains("sigillumd: error: "), "\(daemon.logs)", sourceLocation: sourceLocation)
-        #expect(!daemon.stdout.contains("is serving"), "printed a banner\n\(daemon.logs)", sourceLocation: sourceLocation)
+        #expect(
+            !daemon.stdout.contains("is serving"), "printed a banner\n\(daemon.logs)", sourceLocation: sourceLocation)
         return daemon.stderr
     }
 
@@ -54,6 +59,7 @@ struct StartupRefusalTests {
         let pki = try await SharedFixtures.shared.pki(.ecP256)
         try await withTemporaryDirectory("refuse") { directory in
             let (certificate, key) = try await Self.issue(variant.rawValue, pki: pki, into: directory + "/tsu")
+            try await Self.expectScriptMade(variant, certificate: certificate, key: key)
             let configuration = DaemonConfiguration(
                 stateDirectory: directory + "/state",
                 keyFile: key,
@@ -64,6 +70,27 @@ struct StartupRefusalTests {
             for word in variant.expectedWords {
                 #expect(stderr.lowercased().contains(word.lowercased()), "stderr does not say \"\(word)\":\n\(stderr)")
             }
+        }
+    }
+
+    /// OpenSSL confirms that the script made the flaw the case is about (and nothing else is checked here).
+    static func expectScriptMade(_ variant: RefusedSigner, certificate: String, key: String) async throws {
+        let eku = try await Tool.openssl(["x509", "-in", certificate, "-noout", "-ext", "extendedKeyUsage"]).allOutput
+        switch variant {
+        case .ekuNotCritical:
+            #expect(eku.contains("Time Stamping") && !eku.contains("critical"), "\(eku)")
+        case .ekuExtra:
+            #expect(eku.contains("critical") && eku.contains("TLS Web Server Authentication"), "\(eku)")
+        case .noEKU:
+            #expect(!eku.contains("Extended Key Usage"), "\(eku)")
+        case .expired:
+            let check = try await Tool.openssl(["x509", "-in", certificate, "-noout", "-checkend", "0"])
+            #expect(check.status == 1 && check.output.contains("will expire"), "\(check)")
+        case .keyMismatch:
+            let fromCertificate = try checked(
+                try await Tool.openssl(["x509", "-in", certificate, "-noout", "-pubkey"]))
+            let fromKey = try checked(try await Tool.openssl(["pkey", "-in", key, "-pubout"]))
+            #expect(fromCertificate.output != fromKey.output)
         }
     }
 
@@ -108,10 +135,40 @@ struct StartupRefusalTests {
         }
     }
 
+    /// The public port is taken by another process: the daemon says so and exits.
+    @Test func portInUseIsRefused() async throws {
+        let occupied = try RawHTTP.occupyLoopbackPort()
+        defer { close(occupied.descriptor) }
+        try await withTemporaryDirectory("refuse-port") { directory in
+            let arguments = [
+                "--dev", "--state-dir", directory + "/state", "--listen", "127.0.0.1:\(occupied.port)",
+                "--admin-listen",
+                "127.0.0.1:0",
+            ]
+            let stderr = try await Self.expectRefusal(arguments, logDirectory: directory)
+            #expect(stderr.contains("already in use"), "\(stderr)")
+            #expect(stderr.contains("\(occupied.port)"), "stderr does not name the port:\n\(stderr)")
+        }
+    }
+
+    /// A ledger file that is not an SQLite database is not silently replaced.
+    @Test func unreadableLedgerIsRefused() async throws {
+        try await withTemporaryDirectory("refuse-ledger") { directory in
+            let state = directory + "/state"
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            try writeFile(state + "/ledger.sqlite", text: "this is not a database\n")
+            let stderr = try await Self.expectRefusal(
+                developmentArguments(stateDirectory: state), logDirectory: directory)
+            #expect(stderr.contains("ledger"), "\(stderr)")
+            #expect(readText(state + "/ledger.sqlite") == "this is not a database\n", "the ledger file was changed")
+        }
+    }
+
     @Test func devAndConfigTogetherAreRefused() async throws {
         try await withTemporaryDirectory("refuse-dev") { directory in
             try writeFile(directory + "/any.yaml", text: "listen: 127.0.0.1:0\n")
-            let daemon = try DaemonProcess.start(["--dev", "--config", directory + "/any.yaml"], logDirectory: directory)
+            let daemon = try DaemonProcess.start(
+                ["--dev", "--config", directory + "/any.yaml"], logDirectory: directory)
             let status = await daemon.waitForExit(timeout: .seconds(30))
             if status == nil { await daemon.stop() }
             #expect(status != nil && status != 0, "\(daemon.logs)")

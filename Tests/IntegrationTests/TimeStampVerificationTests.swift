@@ -72,10 +72,13 @@ struct TimeStampVerificationTests {
                         #expect(text.contains(nonce ? "Nonce: 0x" : "Nonce: unspecified"), "\(name):\n\(text)")
                         try await OpenSSLTS.extractToken(responsePath, to: tokenPath)
                         let certificates = try checked(
-                            try await Tool.openssl(["pkcs7", "-inform", "DER", "-in", tokenPath, "-print_certs", "-noout"])
+                            try await Tool.openssl([
+                                "pkcs7", "-inform", "DER", "-in", tokenPath, "-print_certs", "-noout",
+                            ])
                         ).output
                         let subjects = certificates.split(separator: "\n").filter { $0.hasPrefix("subject=") }
-                        #expect(subjects.count == (cert ? 1 : 0), "\(name): openssl pkcs7 -print_certs:\n\(certificates)")
+                        #expect(
+                            subjects.count == (cert ? 1 : 0), "\(name): openssl pkcs7 -print_certs:\n\(certificates)")
 
                         let check = try await Self.verifyIndependently(
                             profile: profile,
@@ -91,10 +94,42 @@ struct TimeStampVerificationTests {
                         if profile == .ecP256 || profile == .ecP384 || profile == .rsa2048PKCS1 {
                             #expect(check == .tsVerify, "\(profile) \(name)")
                         }
+                        try await Self.expectAlgorithmIdentifiers(profile: profile, tokenPath: tokenPath)
                     }
                 }
             }
         }
+    }
+
+    /// The SignerInfo's algorithm identifiers as OpenSSL prints them: ECDSA without parameters (RFC 5758 §3.2),
+    /// RSA PKCS#1 v1.5 with NULL (RFC 8017), RSASSA-PSS with explicit parameters (RFC 4056), Ed25519 without
+    /// parameters and with id-sha512 as the digest (RFC 8419 §3).
+    static func expectAlgorithmIdentifiers(profile: TSUProfile, tokenPath: String) async throws {
+        let printed = try checked(
+            try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])
+        ).output
+        let lines = printed.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        func algorithm(after label: String) -> (String, String)? {
+            guard let index = lines.lastIndex(of: label), index + 2 < lines.count else { return nil }
+            return (lines[index + 1], lines[index + 2])
+        }
+        let signature = algorithm(after: "signatureAlgorithm:")
+        let digest = algorithm(after: "digestAlgorithm:")
+        let expected: (signature: String, parameter: String, digest: String) =
+            switch profile {
+            case .ecP256: ("algorithm: ecdsa-with-SHA256 (1.2.840.10045.4.3.2)", "parameter: <ABSENT>", "sha256")
+            case .ecP384: ("algorithm: ecdsa-with-SHA384 (1.2.840.10045.4.3.3)", "parameter: <ABSENT>", "sha384")
+            case .rsa2048PKCS1:
+                ("algorithm: sha256WithRSAEncryption (1.2.840.113549.1.1.11)", "parameter: NULL", "sha256")
+            case .rsa2048PSS: ("algorithm: rsassaPss (1.2.840.113549.1.1.10)", "parameter: SEQUENCE:", "sha256")
+            case .ed25519: ("algorithm: ED25519 (1.3.101.112)", "parameter: <ABSENT>", "sha512")
+            }
+        #expect(signature?.0 == expected.signature, "\(profile): signatureAlgorithm\n\(printed)")
+        #expect(signature?.1 == expected.parameter, "\(profile): signatureAlgorithm parameters\n\(printed)")
+        #expect(
+            digest?.0.hasPrefix("algorithm: \(expected.digest) (") == true, "\(profile): digestAlgorithm\n\(printed)")
+        #expect(digest?.1 == "parameter: <ABSENT>", "\(profile): digestAlgorithm parameters\n\(printed)")
+        #expect(lines.contains("version: 1"), "SignerInfo version 1 with issuerAndSerialNumber (RFC 5652 §5.3)")
     }
 
     /// Verifies one token with OpenSSL and returns which check applied.
@@ -156,13 +191,18 @@ struct TimeStampVerificationTests {
                 "ts -verify failed:\n\(byData)\nand cms -verify failed:\n\(cms)"
             )
             let imprint = try DERWalk.children(of: try DERWalk.tstInfoImprint(try readFile(tstInfoPath)))
-            #expect(imprint.last.flatMap(DERWalk.primitive) == Array(documentDigest), "the imprint is not the document's SHA-256")
-            let printed = try checked(try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])).output
+            #expect(
+                imprint.last.flatMap(DERWalk.primitive) == Array(documentDigest),
+                "the imprint is not the document's SHA-256")
+            let printed = try checked(
+                try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])
+            ).output
             #expect(printed.contains("rsassaPss"), "signatureAlgorithm is not RSASSA-PSS:\n\(printed)")
             return .cmsVerify
 
         case .ed25519:
-            let tstInfo = try await OpenSSLTS.extractTSTInfo(token: tokenPath, to: tstInfoPath, signerCertificate: pki.tsa)
+            let tstInfo = try await OpenSSLTS.extractTSTInfo(
+                token: tokenPath, to: tstInfoPath, signerCertificate: pki.tsa)
             let parts = try DERWalk.signerInfoParts(token: try readFile(tokenPath))
             let attributesPath = directory + "/signed-attributes.der"
             let signaturePath = directory + "/signature.bin"
@@ -180,18 +220,25 @@ struct TimeStampVerificationTests {
             )
             let tstDigest = try checked(try await Tool.openssl(["dgst", "-sha512", "-binary", tstInfoPath])).stdout
             #expect(parts.messageDigest == Array(tstDigest), "messageDigest is not SHA-512(TSTInfo) (RFC 8419 §3)")
-            let printed = try checked(try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])).output
+            let printed = try checked(
+                try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])
+            ).output
             #expect(printed.contains("algorithm: ED25519"), "\(printed)")
-            #expect(printed.contains("digestAlgorithm: \n          algorithm: sha512"), "RFC 8419: id-sha512 digest\n\(printed)")
+            #expect(
+                printed.contains("digestAlgorithm: \n          algorithm: sha512"),
+                "RFC 8419: id-sha512 digest\n\(printed)")
             let chain = try await Tool.openssl([
                 "verify", "-CAfile", pki.rootCA, "-untrusted", pki.issuingCA, "-purpose", "timestampsign", pki.tsa,
             ])
             #expect(chain.succeeded && chain.output.contains(": OK"), "\(chain)")
             let imprint = try DERWalk.children(of: try DERWalk.tstInfoImprint(tstInfo))
-            #expect(imprint.last.flatMap(DERWalk.primitive) == Array(documentDigest), "the imprint is not the document's SHA-256")
+            #expect(
+                imprint.last.flatMap(DERWalk.primitive) == Array(documentDigest),
+                "the imprint is not the document's SHA-256")
             // The ESS signingCertificateV2 names the TSU certificate: its SHA-256, computed by OpenSSL.
             let tsaDER = try checked(try await Tool.openssl(["x509", "-in", pki.tsa, "-outform", "DER"])).stdout
-            let tsaHash = try checked(try await Tool.openssl(["dgst", "-sha256", "-binary"], stdin: Array(tsaDER))).stdout
+            let tsaHash = try checked(try await Tool.openssl(["dgst", "-sha256", "-binary"], stdin: Array(tsaDER)))
+                .stdout
             let token = try TimeStampToken(derEncoded: try readFile(tokenPath))
             #expect(try token.signingCertificateV2()?.certs.first?.certHash == Array(tsaHash)[...])
             return .rawSignature
@@ -209,7 +256,9 @@ struct TimeStampVerificationTests {
             let document = state + "/stamped.txt"
             try writeFile(document, text: "stamp me \(UUID())\n")
             let out = state + "/stamped.tsr"
-            let stamp = try await Tool.sigillum(["stamp", document, "--url", banner.tsaURL, "--hash", "sha384", "--out", out])
+            let stamp = try await Tool.sigillum([
+                "stamp", document, "--url", banner.tsaURL, "--hash", "sha384", "--out", out,
+            ])
             #expect(stamp.succeeded, "\(stamp)")
             let verify = try await OpenSSLTS.verify(
                 response: out,
@@ -242,7 +291,9 @@ struct TimeStampVerificationTests {
             try await Requests.openssl(data: document, out: query)
             _ = try await TSAClient.post(file: query, to: banner, responsePath: responsePath)
             try await OpenSSLTS.extractToken(responsePath, to: tokenPath)
-            let cms = try checked(try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])).output
+            let cms = try checked(
+                try await Tool.openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", tokenPath])
+            ).output
             #expect(cms.contains("contentType: pkcs7-signedData"), "\(cms)")
             #expect(cms.contains("    version: 3"), "SignedData version 3 (RFC 5652 §5.1)\n\(cms)")
             #expect(cms.contains("eContentType: id-smime-ct-TSTInfo"), "\(cms)")
@@ -250,6 +301,14 @@ struct TimeStampVerificationTests {
             #expect(cms.contains("object: messageDigest"), "\(cms)")
             #expect(cms.contains("object: id-smime-aa-signingCertificateV2"), "RFC 5816 signingCertificateV2\n\(cms)")
             #expect(cms.contains("algorithm: ecdsa-with-SHA256"), "\(cms)")
+
+            // DER SET OF: the signed attributes sorted by their encodings (X.690 §11.6).
+            let signedAttributes = try DERWalk.signerInfoParts(token: try readFile(tokenPath)).signedAttributes
+            let encodings = try DERWalk.children(of: signedAttributes).map { Array($0.encodedBytes) }
+            #expect(encodings.count >= 3)
+            #expect(
+                encodings == encodings.sorted { $0.lexicographicallyPrecedes($1) }, "signed attributes not in DER order"
+            )
 
             try await OpenSSLTS.extractTSTInfo(token: tokenPath, to: tstInfoPath)
             let asn1 = try await OpenSSLTS.asn1parse(tstInfoPath)
@@ -259,12 +318,67 @@ struct TimeStampVerificationTests {
                 timeText.wholeMatch(of: /\d{14}(\.\d*[1-9])?Z/) != nil,
                 "genTime \(timeText): UTC, Z, no trailing zero in the fraction (RFC 3161 §2.4.2)"
             )
-            #expect(!asn1.contains("BOOLEAN"), "ordering FALSE is the DEFAULT and must be absent (X.690 §11.5)\n\(asn1)")
+            // genTime is now (the test machine's clock; the daemon reads the same one).
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMddHHmmss"
+            let issuedAt = try #require(formatter.date(from: String(timeText.prefix(14))), "genTime \(timeText)")
+            #expect(abs(issuedAt.timeIntervalSinceNow) < 30, "genTime \(timeText) is not now (\(Date()))")
+            #expect(
+                !asn1.contains("BOOLEAN"), "ordering FALSE is the DEFAULT and must be absent (X.690 §11.5)\n\(asn1)")
             let text = try await OpenSSLTS.replyText(responsePath)
             #expect(text.contains("Accuracy: unspecified seconds, 0x01F4 millis, unspecified micros"), "\(text)")
             #expect(text.contains("Ordering: no"), "\(text)")
             #expect(text.contains("TSA: DirName:"), "the TSA name is included\n\(text)")
             #expect(text.contains("Policy OID: \(DaemonConfiguration.developmentPolicy)"), "\(text)")
+        }
+    }
+
+    /// The nonce is echoed as the client's INTEGER, byte for byte, whatever its length or sign (RFC 3161 §2.4.2).
+    @Test(
+        arguments: [
+            ("negative", [0xFF, 0x01]), ("zero", [0x00]), ("leading 00 before a high bit", [0x00, 0x80]),
+            ("160 bits", [0x7F] + [UInt8](repeating: 0xA5, count: 19)),
+            ("40 octets", [UInt8](repeating: 0x01, count: 40)),
+        ] as [(String, [UInt8])])
+    func nonceEchoedExactly(_ label: String, _ content: [UInt8]) async throws {
+        try await withDevelopmentDaemon("nonce") { state, _, banner in
+            let digest = randomBytes(32)
+            let request = TimeStampReq(
+                messageImprint: MessageImprint(
+                    hashAlgorithm: AlgorithmIdentifier(algorithm: .HashAlgorithm.sha256),
+                    hashedMessage: digest[...]
+                ),
+                nonce: try DERInteger(derIntegerBytes: content[...]),
+                certReq: true
+            )
+            var coder = DER.Serializer()
+            try coder.serialize(request)
+            let query = state + "/q.tsq"
+            let responsePath = state + "/r.tsr"
+            try writeFile(query, coder.serializedBytes)
+            let response = try await TSAClient.post(file: query, to: banner, responsePath: responsePath)
+            #expect(response.status == .granted, "\(label): \(response.parsed.status)")
+            let token = try #require(response.token)
+
+            // Generic DER: the request's nonce INTEGER and the TSTInfo's, as encoded.
+            let requestNonce = try #require(
+                try DERWalk.children(of: coder.serializedBytes).dropFirst(2).first { $0.identifier == .integer }
+            )
+            let tstNonce = try #require(
+                try DERWalk.children(of: Array(token.tstInfoBytes)).dropFirst(4).first { $0.identifier == .integer },
+                "\(label): the TSTInfo has no nonce"
+            )
+            #expect(hex(requestNonce.encodedBytes) == hex(tstNonce.encodedBytes), "\(label)")
+            // OpenSSL compares the nonce (and imprint) with the request.
+            let verify = try await OpenSSLTS.verify(
+                response: responsePath,
+                queryFile: query,
+                caFile: state + "/pki/root-ca.pem",
+                untrusted: state + "/pki/issuing-ca.pem"
+            )
+            #expect(verify.succeeded && verify.output.contains("Verification: OK"), "\(label): \(verify)")
         }
     }
 }

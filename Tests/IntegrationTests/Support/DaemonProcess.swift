@@ -28,13 +28,15 @@ struct Banner: Sendable {
     static func parse(_ text: String) -> Banner? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard
-            let tsaLine = lines.first(where: { $0.hasPrefix("  TSA (RFC 3161):") }),
+            let publicLine = lines.first(where: { $0.hasPrefix("  public:") }),
             let healthLine = lines.first(where: { $0.hasPrefix("  health:") }),
+            lines.contains(where: { $0.hasPrefix("  TSA (RFC 3161):") }),
             lines.contains(where: { $0.hasPrefix("  state:") }),
-            let tsaURL = tsaLine.split(separator: " ").last.map(String.init), tsaLine.contains("POST http://"),
+            let publicBase = publicLine.split(separator: " ").last.map(String.init), publicLine.contains("http://"),
             let healthURL = healthLine.split(separator: " ").last.map(String.init),
-            let tsaPort = Self.port(of: tsaURL), let adminPort = Self.port(of: healthURL)
+            let tsaPort = Self.port(of: publicBase + "/tsa"), let adminPort = Self.port(of: healthURL)
         else { return nil }
+        let tsaURL = publicBase + "/tsa"
         let metricsURL =
             lines.first { $0.hasPrefix("  metrics:") }?.split(separator: " ").last.map(String.init)
             ?? healthURL.replacingOccurrences(of: "/health", with: "/metrics")

@@ -47,7 +47,9 @@ enum Environment {
     /// A helper script of `Tests/IntegrationTests/Scripts`.
     static func script(_ name: String) throws -> String {
         let path = repositoryRoot + "/Tests/IntegrationTests/Scripts/" + name
-        guard FileManager.default.fileExists(atPath: path) else { throw IntegrationError("missing test script \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IntegrationError("missing test script \(path)")
+        }
         return path
     }
 
@@ -95,7 +97,8 @@ func withTemporaryDirectory<R>(
 
 /// Creates `$TMPDIR/sigillum-it-LABEL-XXXXXX` (0700) and returns its real path (no trailing slash).
 func makeTemporaryDirectory(_ label: String) throws -> String {
-    let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+    let base =
+        NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
     var template = Array("\(base)/sigillum-it-\(label)-XXXXXX".utf8CString)
     let created = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress!) }
     guard created != nil else { throw IntegrationError("mkdtemp failed in \(base): errno \(errno)") }
@@ -147,7 +150,9 @@ func hex(_ bytes: some Sequence<UInt8>) -> String {
 
 func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
     let digits = text.filter { !$0.isWhitespace && $0 != ":" }.compactMap(\.hexDigitValue)
-    guard digits.count % 2 == 0, digits.count == text.filter({ !$0.isWhitespace && $0 != ":" }).count else { return nil }
+    guard digits.count % 2 == 0, digits.count == text.filter({ !$0.isWhitespace && $0 != ":" }).count else {
+        return nil
+    }
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(digits[$0] << 4 | digits[$0 + 1]) }
 }
 

@@ -35,11 +35,11 @@ actor SharedFixtures {
 
     /// The run's folder for shared fixtures, removed when the test process exits.
     nonisolated static let root: String = {
-        let directory = (try? makeTemporaryDirectory("shared")) ?? NSTemporaryDirectory() + "sigillum-it-shared-\(getpid())"
+        let directory =
+            (try? makeTemporaryDirectory("shared")) ?? NSTemporaryDirectory() + "sigillum-it-shared-\(getpid())"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         atexit {
             try? FileManager.default.removeItem(atPath: SharedFixtures.root)
-            try? FileManager.default.removeItem(atPath: Tool.scratch)
         }
         return directory
     }()
@@ -95,6 +95,8 @@ struct DaemonConfiguration: Sendable {
     var includeTSAName = true
     var includeChain = false
     var clockGate = "disabled"
+    /// `tsa.enabled`; nil leaves the key out (the default, true).
+    var enabled: Bool? = nil
 
     /// Signs with the TSU key and certificate of `pki`.
     init(stateDirectory: String, pki: DevelopmentPKI) {
@@ -119,6 +121,9 @@ struct DaemonConfiguration: Sendable {
             "http: { maxRequestBytes: \(self.maxRequestBytes), idleTimeoutSeconds: \(self.idleTimeoutSeconds) }",
             "ledger: { path: ledger.sqlite }",
             "tsa:",
+        ]
+        if let enabled { lines.append("  enabled: \(enabled)") }
+        lines += [
             "  signer:",
             "    type: software",
             "    keyFile: \(self.keyFile)",

@@ -110,7 +110,10 @@ enum RawHTTP {
     ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try Self.blockingExchange(port: port, request: request, timeout: timeout, until: done) })
+                continuation.resume(
+                    with: Result {
+                        try Self.blockingExchange(port: port, request: request, timeout: timeout, until: done)
+                    })
             }
         }
     }
@@ -157,5 +160,26 @@ enum RawHTTP {
             }
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// A listening socket on 127.0.0.1 with a port the kernel picked; close the descriptor when done.
+    static func occupyLoopbackPort() throws -> (descriptor: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw IntegrationError("socket() failed: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw IntegrationError("cannot listen on 127.0.0.1: errno \(errno)")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

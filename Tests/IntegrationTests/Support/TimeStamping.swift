@@ -125,7 +125,8 @@ enum OpenSSLTS {
     /// The TSTInfo DER as OpenSSL's CMS code extracts it, without judging the signature
     /// (`openssl cms -verify -noverify -nosigs`): for tokens whose signature OpenSSL 3.0 cannot check.
     @discardableResult
-    static func extractTSTInfo(token tokenPath: String, to outPath: String, signerCertificate: String? = nil) async throws
+    static func extractTSTInfo(token tokenPath: String, to outPath: String, signerCertificate: String? = nil)
+        async throws
         -> [UInt8]
     {
         var arguments = [
@@ -176,7 +177,9 @@ enum OpenSSLTS {
 
     /// The "Serial number: 0x…" of `ts -reply -text`, as content octets' hex (upper case as OpenSSL prints it).
     static func serialHex(inReplyText text: String) -> String? {
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Serial number: ") }) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Serial number: ") }) else {
+            return nil
+        }
         return line.dropFirst("Serial number: ".count).replacingOccurrences(of: "0x", with: "")
     }
 }
@@ -229,7 +232,9 @@ enum DERWalk {
     /// The parts of a token's single SignerInfo needed to check its signature with other tools: the signed
     /// attributes re-tagged as a SET (RFC 5652 §5.4: the signature covers them with the universal SET tag), the
     /// messageDigest attribute's value, and the signature octets.
-    static func signerInfoParts(token: [UInt8]) throws -> (signedAttributes: [UInt8], messageDigest: [UInt8], signature: [UInt8]) {
+    static func signerInfoParts(token: [UInt8]) throws -> (
+        signedAttributes: [UInt8], messageDigest: [UInt8], signature: [UInt8]
+    ) {
         let contentInfo = try self.children(of: token)
         guard contentInfo.count == 2, let signedData = self.children(contentInfo[1]).first,
             let signerInfos = self.children(signedData).last, let signerInfo = self.children(signerInfos).first

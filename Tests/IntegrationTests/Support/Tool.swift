@@ -41,6 +41,7 @@ enum Tool {
     static let scratch: String = {
         let directory = NSTemporaryDirectory() + "sigillum-it-io-\(getpid())"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: Tool.scratch) }
         return directory
     }()
 
@@ -129,7 +130,9 @@ enum Tool {
     }
 
     /// `openssl ARGS…`; does not check the exit status.
-    static func openssl(_ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil) async throws -> ToolResult {
+    static func openssl(_ arguments: [String], stdin: [UInt8]? = nil, directory: String? = nil) async throws
+        -> ToolResult
+    {
         try await self.run(tool: "openssl", arguments, stdin: stdin, directory: directory)
     }
 
