@@ -75,6 +75,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: RFC 6960 / RFC 5019 OCSP responder
+        .target(
+            name: "OCSPResponder",
+            dependencies: ["PKIMessages", "Signing", "Ledger", asn1, x509, crypto, logging, metrics, lifecycle],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Development PKI for the embedded default
         .target(
             name: "DevelopmentPKI",
@@ -132,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "TimeStampAuthorityTests",
             dependencies: ["TimeStampAuthority", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", "ClockDiscipline", asn1, x509, crypto],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OCSPResponderTests",
+            dependencies: ["OCSPResponder", "PKIMessages", "Signing", "DevelopmentPKI", asn1, x509, crypto, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig", asn1], swiftSettings: strictSettings),
