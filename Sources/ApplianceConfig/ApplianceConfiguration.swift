@@ -14,6 +14,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var http: HTTPSettings
     public var ledger: LedgerSettings
     public var tsa: TSASettings
+    public var ocsp: OCSPSettings
     /// True when this is the embedded development default (creates the development PKI).
     public var isDevelopmentDefault: Bool
 
@@ -24,6 +25,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
         http: HTTPSettings,
         ledger: LedgerSettings,
         tsa: TSASettings,
+        ocsp: OCSPSettings = OCSPSettings(),
         isDevelopmentDefault: Bool
     ) {
         self.stateDirectory = stateDirectory
@@ -32,6 +34,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
         self.http = http
         self.ledger = ledger
         self.tsa = tsa
+        self.ocsp = ocsp
         self.isDevelopmentDefault = isDevelopmentDefault
     }
 }

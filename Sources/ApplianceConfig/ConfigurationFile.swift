@@ -10,6 +10,7 @@ struct ConfigurationFile: Decodable {
     var http: HTTP?
     var ledger: Ledger?
     var tsa: TSA?
+    var ocsp: OCSP?
 
     struct HTTP: Decodable {
         var maxRequestBytes: Int?
@@ -54,6 +55,35 @@ struct ConfigurationFile: Decodable {
         var clockGate: String?
     }
 
+    struct OCSPStatus: Decodable {
+        var index: String?
+        var crl: String?
+        var ledger: Bool?
+    }
+
+    struct OCSPIssuer: Decodable {
+        var certificateFile: String?
+        var signer: Signer?
+        var responderID: String?
+        var status: OCSPStatus?
+        var nonIssuedIsRevoked: Bool?
+    }
+
+    struct OCSP: Decodable {
+        var enabled: Bool?
+        var issuers: [OCSPIssuer]?
+        var maxCertIDs: Int?
+        var validitySeconds: Int?
+        var refreshFraction: Double?
+        var nonces: String?
+        var requireSignedRequests: Bool?
+        var sourcePollMilliseconds: Int?
+    }
+
+    static let signerSchema: KeySchema = .mapping([
+        "type": .scalar, "keyFile": .scalar, "certificateFile": .scalar, "chainFile": .scalar, "rsaPadding": .scalar,
+    ])
+
     /// The keys each mapping may hold; anything else is a typo the user must hear about.
     static let schema: KeySchema = .mapping([
         "stateDirectory": .scalar,
@@ -63,10 +93,7 @@ struct ConfigurationFile: Decodable {
         "ledger": .mapping(["path": .scalar, "maxBatchSize": .scalar, "instanceId": .scalar]),
         "tsa": .mapping([
             "enabled": .scalar,
-            "signer": .mapping([
-                "type": .scalar, "keyFile": .scalar, "certificateFile": .scalar, "chainFile": .scalar,
-                "rsaPadding": .scalar,
-            ]),
+            "signer": signerSchema,
             "policies": .sequence(.mapping(["oid": .scalar, "qualified": .scalar, "default": .scalar])),
             "acceptedHashAlgorithms": .sequence(.scalar),
             "accuracy": .mapping(["seconds": .scalar, "millis": .scalar, "micros": .scalar]),
@@ -74,6 +101,24 @@ struct ConfigurationFile: Decodable {
             "includeTSAName": .scalar,
             "includeChain": .scalar,
             "clockGate": .scalar,
+        ]),
+        "ocsp": .mapping([
+            "enabled": .scalar,
+            "issuers": .sequence(
+                .mapping([
+                    "certificateFile": .scalar,
+                    "signer": signerSchema,
+                    "responderID": .scalar,
+                    "status": .mapping(["index": .scalar, "crl": .scalar, "ledger": .scalar]),
+                    "nonIssuedIsRevoked": .scalar,
+                ])
+            ),
+            "maxCertIDs": .scalar,
+            "validitySeconds": .scalar,
+            "refreshFraction": .scalar,
+            "nonces": .scalar,
+            "requireSignedRequests": .scalar,
+            "sourcePollMilliseconds": .scalar,
         ]),
     ])
 }

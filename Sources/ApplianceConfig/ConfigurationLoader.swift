@@ -96,6 +96,18 @@ public enum ConfigurationLoader {
             includeChain: false,
             clockGate: ClockGateMode.disabled.rawValue
         )
+        file.ocsp = ConfigurationFile.OCSP(
+            enabled: true,
+            issuers: [
+                .init(
+                    certificateFile: "pki/issuing-ca.pem",
+                    signer: .init(type: "software", keyFile: "keys/ocsp.key", certificateFile: "pki/ocsp.pem"),
+                    responderID: OCSPSettings.ResponderIDForm.byKey.rawValue,
+                    status: .init(index: "pki/index.txt"),
+                    nonIssuedIsRevoked: false
+                )
+            ]
+        )
         return try self.validate(file, overrides: overrides, environment: environment, isDevelopment: true)
     }
 
@@ -147,6 +159,7 @@ public enum ConfigurationLoader {
         ledger.instanceID = file.ledger?.instanceId
 
         let tsa = try self.validateTSA(file.tsa, stateDirectory: stateDirectory)
+        let ocsp = try self.validateOCSP(file.ocsp, stateDirectory: stateDirectory)
         return ApplianceConfiguration(
             stateDirectory: stateDirectory,
             listen: listen,
@@ -154,6 +167,7 @@ public enum ConfigurationLoader {
             http: http,
             ledger: ledger,
             tsa: tsa,
+            ocsp: ocsp,
             isDevelopmentDefault: isDevelopment
         )
     }
@@ -162,30 +176,7 @@ public enum ConfigurationLoader {
         guard let tsa else {
             throw .invalid("tsa", "missing: the configuration needs a tsa section with a signer and policies")
         }
-        guard let signerFile = tsa.signer else {
-            throw .invalid("tsa.signer", "missing: name keyFile and certificateFile")
-        }
-        let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
-        guard let kind = SignerSettings.Kind(rawValue: kindText) else {
-            throw .invalid("tsa.signer.type", "\"\(kindText)\" is not one of: software")
-        }
-        guard let keyFile = signerFile.keyFile, !keyFile.isEmpty else {
-            throw .invalid("tsa.signer.keyFile", "missing: the path of the TSU private key")
-        }
-        guard let certificateFile = signerFile.certificateFile, !certificateFile.isEmpty else {
-            throw .invalid("tsa.signer.certificateFile", "missing: the path of the TSU certificate")
-        }
-        let paddingText = signerFile.rsaPadding ?? SignerSettings.RSAPadding.pkcs1.rawValue
-        guard let padding = SignerSettings.RSAPadding(rawValue: paddingText) else {
-            throw .invalid("tsa.signer.rsaPadding", "\"\(paddingText)\" is not one of: pkcs1, pss")
-        }
-        let signer = SignerSettings(
-            kind: kind,
-            keyFile: Self.absolute(keyFile, relativeTo: stateDirectory),
-            certificateFile: Self.absolute(certificateFile, relativeTo: stateDirectory),
-            chainFile: signerFile.chainFile.map { Self.absolute($0, relativeTo: stateDirectory) },
-            rsaPadding: padding
-        )
+        let signer = try self.validateSigner(tsa.signer, keyPath: "tsa.signer", stateDirectory: stateDirectory)
 
         guard let policyEntries = tsa.policies, !policyEntries.isEmpty else {
             throw .invalid("tsa.policies", "missing: list at least one policy OID")
@@ -263,6 +254,120 @@ public enum ConfigurationLoader {
             includeChain: tsa.includeChain ?? false,
             clockGate: gate
         )
+    }
+
+    static func validateSigner(
+        _ signerFile: ConfigurationFile.Signer?,
+        keyPath: String,
+        stateDirectory: String
+    ) throws(ConfigError) -> SignerSettings {
+        guard let signerFile else { throw .invalid(keyPath, "missing: name keyFile and certificateFile") }
+        let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
+        guard let kind = SignerSettings.Kind(rawValue: kindText) else {
+            throw .invalid("\(keyPath).type", "\"\(kindText)\" is not one of: software")
+        }
+        guard let keyFile = signerFile.keyFile, !keyFile.isEmpty else {
+            throw .invalid("\(keyPath).keyFile", "missing: the path of the private key")
+        }
+        guard let certificateFile = signerFile.certificateFile, !certificateFile.isEmpty else {
+            throw .invalid("\(keyPath).certificateFile", "missing: the path of the signer's certificate")
+        }
+        let paddingText = signerFile.rsaPadding ?? SignerSettings.RSAPadding.pkcs1.rawValue
+        guard let padding = SignerSettings.RSAPadding(rawValue: paddingText) else {
+            throw .invalid("\(keyPath).rsaPadding", "\"\(paddingText)\" is not one of: pkcs1, pss")
+        }
+        return SignerSettings(
+            kind: kind,
+            keyFile: Self.absolute(keyFile, relativeTo: stateDirectory),
+            certificateFile: Self.absolute(certificateFile, relativeTo: stateDirectory),
+            chainFile: signerFile.chainFile.map { Self.absolute($0, relativeTo: stateDirectory) },
+            rsaPadding: padding
+        )
+    }
+
+    static func validateOCSP(_ ocsp: ConfigurationFile.OCSP?, stateDirectory: String) throws(ConfigError)
+        -> OCSPSettings
+    {
+        guard let ocsp else { return OCSPSettings(enabled: false) }
+        var settings = OCSPSettings(enabled: ocsp.enabled ?? true)
+        if let value = ocsp.maxCertIDs {
+            guard (1...1000).contains(value) else { throw .invalid("ocsp.maxCertIDs", "\(value) is outside 1…1000") }
+            settings.maxCertIDs = value
+        }
+        if let value = ocsp.validitySeconds {
+            guard (60...(31 * 86_400)).contains(value) else {
+                throw .invalid("ocsp.validitySeconds", "\(value) is outside 60…2678400 (one minute to 31 days)")
+            }
+            settings.validitySeconds = value
+        }
+        if let value = ocsp.refreshFraction {
+            guard value > 0, value < 1 else {
+                throw .invalid("ocsp.refreshFraction", "\(value) must lie strictly between 0 and 1")
+            }
+            settings.refreshFraction = value
+        }
+        if let text = ocsp.nonces {
+            guard let policy = OCSPSettings.NoncePolicy(rawValue: text) else {
+                throw .invalid("ocsp.nonces", "\"\(text)\" is not one of: sign, ignore")
+            }
+            settings.nonces = policy
+        }
+        settings.requireSignedRequests = ocsp.requireSignedRequests ?? false
+        if let value = ocsp.sourcePollMilliseconds {
+            guard (50...60_000).contains(value) else {
+                throw .invalid("ocsp.sourcePollMilliseconds", "\(value) is outside 50…60000")
+            }
+            settings.sourcePollMilliseconds = value
+        }
+        let entries = ocsp.issuers ?? []
+        if settings.enabled && entries.isEmpty {
+            throw .invalid("ocsp.issuers", "missing: list the issuing CAs this responder answers for")
+        }
+        for (index, entry) in entries.enumerated() {
+            let path = "ocsp.issuers[\(index)]"
+            guard let certificate = entry.certificateFile, !certificate.isEmpty else {
+                throw .invalid("\(path).certificateFile", "missing: the issuing CA's certificate")
+            }
+            let signer = try self.validateSigner(
+                entry.signer, keyPath: "\(path).signer", stateDirectory: stateDirectory)
+            let formText = entry.responderID ?? OCSPSettings.ResponderIDForm.byKey.rawValue
+            guard let form = OCSPSettings.ResponderIDForm(rawValue: formText) else {
+                throw .invalid("\(path).responderID", "\"\(formText)\" is not one of: byKey, byName")
+            }
+            let status: OCSPSettings.StatusSource
+            switch (entry.status?.index, entry.status?.crl, entry.status?.ledger ?? false) {
+            case (let index?, nil, false):
+                status = .opensslIndex(path: Self.absolute(index, relativeTo: stateDirectory))
+            case (nil, let crl?, false):
+                status = .crl(path: Self.absolute(crl, relativeTo: stateDirectory))
+            case (nil, nil, true):
+                status = .ledger
+            default:
+                throw .invalid(
+                    "\(path).status", "name exactly one source: index (OpenSSL index.txt), crl, or ledger: true")
+            }
+            let nonIssued = entry.nonIssuedIsRevoked ?? false
+            if nonIssued, case .crl = status {
+                throw .invalid(
+                    "\(path).nonIssuedIsRevoked",
+                    "a CRL lists only revoked certificates, so it cannot tell which serials were never issued (RFC 6960 §2.2)"
+                )
+            }
+            let certificatePath = Self.absolute(certificate, relativeTo: stateDirectory)
+            if settings.issuers.contains(where: { $0.certificateFile == certificatePath }) {
+                throw .invalid("\(path).certificateFile", "\(certificatePath) is listed twice")
+            }
+            settings.issuers.append(
+                OCSPSettings.Issuer(
+                    certificateFile: certificatePath,
+                    signer: signer,
+                    responderID: form,
+                    status: status,
+                    nonIssuedIsRevoked: nonIssued
+                )
+            )
+        }
+        return settings
     }
 
     static func absolute(_ path: String, relativeTo base: String) -> String {

@@ -46,8 +46,15 @@ public enum PublicService {
             server: .http1(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sigillum"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
-            logger: logger
+            logger: Self.requestLogger(logger)
         )
+    }
+
+    /// The application logger: Hummingbird sets a request id on it per request, which must stay cheap.
+    static func requestLogger(_ logger: Logger) -> Logger {
+        var requestLogger = logger
+        requestLogger.handler = DeferredMetadataLogHandler(wrapping: logger.handler)
+        return requestLogger
     }
 
     static func timeStamp(
@@ -57,7 +64,7 @@ public enum PublicService {
         limit: Int
     ) async throws -> Response {
         // RFC 3161 §3.4 names application/timestamp-query; a missing type is tolerated (old clients send none).
-        if let contentType = request.headers[.contentType] {
+        if let contentType = request.headers[.contentType], contentType != Self.queryMediaType {
             let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
             }

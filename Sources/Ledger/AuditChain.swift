@@ -99,17 +99,18 @@ package enum AuditChain {
         if record.tokenSHA256.count != 32 {
             return "tokenSHA256 has \(record.tokenSHA256.count) bytes, not 32"
         }
-        let lengths = [
-            record.serialNumber.count, record.genTime.utf8.count, record.policy.utf8.count,
-            record.hashAlgorithm.utf8.count, record.imprint.count, record.nonce?.count ?? 0,
-            record.clientAddress?.utf8.count ?? 0,
-        ]
-        if lengths.contains(where: { $0 > maximumFieldLength }) {
+        // No arrays here: this runs once per token.
+        if record.serialNumber.count > maximumFieldLength || record.genTime.utf8.count > maximumFieldLength
+            || record.policy.utf8.count > maximumFieldLength || record.hashAlgorithm.utf8.count > maximumFieldLength
+            || record.imprint.count > maximumFieldLength || (record.nonce?.count ?? 0) > maximumFieldLength
+            || (record.clientAddress?.utf8.count ?? 0) > maximumFieldLength
+        {
             return "a field is longer than \(maximumFieldLength) bytes"
         }
         // SQLite returns text up to the first NUL, which would change the record's hash.
-        let texts = [record.genTime, record.policy, record.hashAlgorithm, record.clientAddress ?? ""]
-        if texts.contains(where: { $0.utf8.contains(0) }) {
+        if record.genTime.utf8.contains(0) || record.policy.utf8.contains(0) || record.hashAlgorithm.utf8.contains(0)
+            || (record.clientAddress?.utf8.contains(0) ?? false)
+        {
             return "a text field contains a NUL character"
         }
         return nil

@@ -178,7 +178,8 @@ public final class Ledger: Service, Sendable {
         if let problem = AuditChain.problem(with: record) {
             throw LedgerError.invalidArgument(reason: "the audit record cannot be stored: \(problem)")
         }
-        return try await withCheckedThrowingContinuation { continuation in
+        // Unsafe: resumed exactly once, by `commit(_:)` or below (the checked variant allocates a canary per record).
+        return try await withUnsafeThrowingContinuation { continuation in
             let outcome = self.state.withLock { state -> AppendOutcome in
                 switch state.phase {
                 case .idle, .running:
@@ -553,7 +554,7 @@ extension Ledger {
 /// A record waiting for its transaction, with the caller to resume.
 private struct PendingAppend: Sendable {
     var record: TimeStampAuditRecord
-    var continuation: CheckedContinuation<TimeStampAuditReceipt, any Error>
+    var continuation: UnsafeContinuation<TimeStampAuditReceipt, any Error>
 }
 
 private enum AppendOutcome {

@@ -169,13 +169,12 @@ public final class TimeStampAuthority: Sendable {
 
         let serial = self.serials.next()
         let time = self.now()
-        let genTime: GeneralizedTimeText
+        // The formatter writes `YYYYMMDDhhmmss[.f]Z` by construction (RFC 3161 §2.4.2); it is not parsed back.
+        let genTime = GenTimeFormatter.format(
+            seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
+        assert((try? GeneralizedTimeText(genTime)) != nil, "GenTimeFormatter wrote an invalid GeneralizedTime")
         let signed: (response: [UInt8], token: Range<Int>)
         do {
-            genTime = try GeneralizedTimeText(
-                GenTimeFormatter.format(
-                    seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
-            )
             let tstInfo = self.assembler.tstInfo(
                 policy: policy,
                 messageImprintDER: imprintDER,
@@ -196,7 +195,7 @@ public final class TimeStampAuthority: Sendable {
 
         let record = TimeStampAuditRecord(
             serialNumber: Array(serial.contentOctets),
-            genTime: genTime.text,
+            genTime: genTime,
             policy: policy.oidText,
             hashAlgorithm: hash.oidText,
             imprint: Array(request.messageImprint.hashedMessage),

@@ -31,6 +31,14 @@ struct TokenAssembler: Sendable {
     let accuracyDER: [UInt8]
     let tsaNameDER: [UInt8]
     let ordering: Bool
+    /// The signer when it is a ``SoftwareSigner``: called directly, without the existential async call.
+    let softwareSigner: SoftwareSigner?
+    /// The messageDigest attribute's bytes before the digest (constant per digest length).
+    let messageDigestPrefix: [UInt8]
+    /// The place of the messageDigest attribute among the three signed attributes in DER SET OF order (0, 1 or 2).
+    /// The order is decided by bytes before the digest, so it is computed once; `nil` when it would depend on the
+    /// digest (never with the attributes above), in which case each request sorts.
+    let messageDigestPosition: Int?
     let policies: [ASN1ObjectIdentifier: PolicyParts]
     let fractionDigits: Int
     let accuracyMicroseconds: Int64?
@@ -119,6 +127,29 @@ struct TokenAssembler: Sendable {
         }
         self.ordering = configuration.ordering
         self.fractionDigits = configuration.genTimeFractionDigits
+        self.softwareSigner = signer as? SoftwareSigner
+        let prefix = Self.messageDigestAttributePrefix(digestLength: self.digest.outputByteCount)
+        self.messageDigestPrefix = prefix
+        self.messageDigestPosition = Self.digestAttributePosition(
+            prefix: prefix,
+            others: [self.contentTypeAttributeDER, self.signingCertificateV2AttributeDER]
+        )
+    }
+
+    /// Where an attribute starting with `prefix` sorts among `others` (themselves sorted), whatever bytes follow the
+    /// prefix; `nil` when the bytes after the prefix could change the order.
+    static func digestAttributePosition(prefix: [UInt8], others: [[UInt8]]) -> Int? {
+        let sorted = others.sorted { $0.lexicographicallyPrecedes($1) }
+        guard sorted == others else { return nil }
+        var position = 0
+        for other in sorted {
+            // The first differing byte must lie inside the prefix (and inside `other`).
+            guard let index = (0..<min(prefix.count, other.count)).first(where: { prefix[$0] != other[$0] }) else {
+                return nil
+            }
+            if other[index] < prefix[index] { position += 1 }
+        }
+        return position
     }
 
     static func encode(_ value: some DERSerializable) throws -> [UInt8] {
@@ -132,10 +163,10 @@ struct TokenAssembler: Sendable {
         policy: PolicyParts,
         messageImprintDER: ArraySlice<UInt8>,
         serial: DERInteger,
-        genTime: GeneralizedTimeText,
+        genTime: String,
         nonce: DERInteger?
     ) -> [UInt8] {
-        let genTimeBytes = genTime.text.utf8
+        let genTimeBytes = genTime.utf8
         var content = Self.version1DER.count + policy.oidDER.count + messageImprintDER.count
         content += DERLength.elementSize(serial.contentOctets.count)
         content += DERLength.elementSize(genTimeBytes.count)
@@ -197,18 +228,15 @@ struct TokenAssembler: Sendable {
         response: [UInt8], token: Range<Int>
     ) {
         // Signed attributes in DER SET OF order (X.690 §11.6): the three encodings, sorted.
-        let messageDigest = self.digest.hash(tstInfo)
-        let digestAttribute = Self.messageDigestAttributePrefix(digestLength: messageDigest.count) + messageDigest
-        var attributes = [self.contentTypeAttributeDER, digestAttribute, self.signingCertificateV2AttributeDER]
-        attributes.sort { $0.lexicographicallyPrecedes($1) }
-        let attributesLength = attributes.reduce(0) { $0 + $1.count }
+        var signedAttributes = self.signedAttributes(messageDigest: self.digest.hash(tstInfo))
 
         // RFC 5652 §5.4: the signature covers the attributes under the universal SET tag.
-        var signedAttributes: [UInt8] = []
-        signedAttributes.reserveCapacity(DERLength.elementSize(attributesLength))
-        DERLength.appendHeader(tag: 0x31, contentLength: attributesLength, to: &signedAttributes)
-        for attribute in attributes { signedAttributes.append(contentsOf: attribute) }
-        let signature = try await self.signer.sign(signedAttributes)
+        let signature: [UInt8]
+        if let softwareSigner = self.softwareSigner {
+            signature = try softwareSigner.sign(signedAttributes)
+        } else {
+            signature = try await self.signer.sign(signedAttributes)
+        }
         signedAttributes[0] = 0xA0  // [0] IMPLICIT inside SignerInfo
 
         // Lengths, inside out.
@@ -261,5 +289,39 @@ struct TokenAssembler: Sendable {
         DERLength.appendHeader(tag: 0x04, contentLength: signature.count, to: &out)
         out.append(contentsOf: signature)
         return (out, tokenStart..<out.count)
+    }
+
+    /// `SET { signed attributes }` in DER order, with the universal SET tag (the value that is signed).
+    func signedAttributes(messageDigest: [UInt8]) -> [UInt8] {
+        let digestAttributeLength = self.messageDigestPrefix.count + messageDigest.count
+        let attributesLength =
+            self.contentTypeAttributeDER.count + digestAttributeLength + self.signingCertificateV2AttributeDER.count
+        var out: [UInt8] = []
+        out.reserveCapacity(DERLength.elementSize(attributesLength))
+        DERLength.appendHeader(tag: 0x31, contentLength: attributesLength, to: &out)
+        guard let position = self.messageDigestPosition else {
+            var attributes = [
+                self.contentTypeAttributeDER, self.messageDigestPrefix + messageDigest,
+                self.signingCertificateV2AttributeDER,
+            ]
+            attributes.sort { $0.lexicographicallyPrecedes($1) }
+            for attribute in attributes { out.append(contentsOf: attribute) }
+            return out
+        }
+        if position == 0 {
+            out.append(contentsOf: self.messageDigestPrefix)
+            out.append(contentsOf: messageDigest)
+        }
+        out.append(contentsOf: self.contentTypeAttributeDER)
+        if position == 1 {
+            out.append(contentsOf: self.messageDigestPrefix)
+            out.append(contentsOf: messageDigest)
+        }
+        out.append(contentsOf: self.signingCertificateV2AttributeDER)
+        if position == 2 {
+            out.append(contentsOf: self.messageDigestPrefix)
+            out.append(contentsOf: messageDigest)
+        }
+        return out
     }
 }

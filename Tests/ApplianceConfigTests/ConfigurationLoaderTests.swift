@@ -32,6 +32,64 @@ private let minimalTSA = """
         #expect(config.tsa.clockGate == .kernel)
         #expect(!config.tsa.acceptedHashAlgorithms.contains(.sha1))
         #expect(!config.isDevelopmentDefault)
+        #expect(config.ocsp.enabled)
+        #expect(config.ocsp.issuers.count == 1)
+        #expect(config.ocsp.issuers[0].status == .opensslIndex(path: "/var/lib/sigillum/pki/index.txt"))
+        #expect(config.ocsp.issuers[0].signer.keyFile == "/var/lib/sigillum/keys/ocsp.key")
+        #expect(config.ocsp.issuers[0].responderID == .byKey)
+        #expect(config.ocsp.maxCertIDs == 10)
+        #expect(config.ocsp.validitySeconds == 86_400)
+        #expect(config.ocsp.nonces == .sign)
+    }
+
+    @Test func ocspIsOffWhenLeftOut() throws {
+        let config = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:])
+        #expect(!config.ocsp.enabled)
+        #expect(config.ocsp.issuers.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("ocsp: { enabled: true }\n", "ocsp.issuers"),
+        (
+            "ocsp:\n  issuers: [{ signer: { keyFile: a, certificateFile: b }, status: { index: i } }]\n",
+            "ocsp.issuers[0].certificateFile"
+        ),
+        (
+            "ocsp:\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: { index: i, crl: c } }]\n",
+            "ocsp.issuers[0].status"
+        ),
+        (
+            "ocsp:\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: {} }]\n",
+            "ocsp.issuers[0].status"
+        ),
+        (
+            "ocsp:\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: { crl: x }, nonIssuedIsRevoked: true }]\n",
+            "ocsp.issuers[0].nonIssuedIsRevoked"
+        ),
+        (
+            "ocsp:\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: { ledger: true }, responderID: byHash }]\n",
+            "ocsp.issuers[0].responderID"
+        ),
+        (
+            "ocsp:\n  refreshFraction: 1.0\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: { ledger: true } }]\n",
+            "ocsp.refreshFraction"
+        ),
+        (
+            "ocsp:\n  nonces: maybe\n  issuers: [{ certificateFile: c, signer: { keyFile: a, certificateFile: b }, status: { ledger: true } }]\n",
+            "ocsp.nonces"
+        ),
+        (
+            "ocsp:\n  issuers: [{ certificateFile: c, signer: { keyFile: a }, status: { ledger: true } }]\n",
+            "ocsp.issuers[0].signer.certificateFile"
+        ),
+    ])
+    func invalidOCSPSettingsAreNamed(ocsp: String, keyPath: String) {
+        #expect {
+            try ConfigurationLoader.load(yaml: minimalTSA + "\n" + ocsp, environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.code == .invalidValue && error.keyPath == keyPath
+        }
     }
 
     @Test func developmentFileMatchesTheEmbeddedDefault() throws {
@@ -44,6 +102,8 @@ private let minimalTSA = """
         #expect(fromFile == embedded)
         #expect(embedded.tsa.clockGate == .disabled)
         #expect(embedded.tsa.policies.contains { $0.qualified })
+        #expect(embedded.ocsp.enabled)
+        #expect(embedded.ocsp.issuers.first?.signer.certificateFile == "/tmp/sigillum-config-test/pki/ocsp.pem")
     }
 
     @Test func stateDirectoryPrecedence() throws {
