@@ -50,7 +50,7 @@ let package = Package(
         // MARK: Keys and signatures
         .target(
             name: "Signing",
-            dependencies: [asn1, x509, crypto, cryptoExtras],
+            dependencies: ["PKIMessages", asn1, x509, crypto, cryptoExtras],
             swiftSettings: strictSettings
         ),
 
@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "TimeStampAuthority", logging, metrics, nioCore,
+                "TimeStampAuthority", "OCSPResponder", logging, metrics, nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -112,6 +112,7 @@ let package = Package(
             name: "sigillumd",
             dependencies: [
                 "ApplianceConfig", "DevelopmentPKI", "Signing", "ClockDiscipline", "Ledger", "TimeStampAuthority",
+                "OCSPResponder",
                 "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+public import OCSPResponder
 public import Prometheus
 public import TimeStampAuthority
 import X509
@@ -24,6 +25,7 @@ public enum AdminService {
         host: String,
         port: Int,
         tsa: TimeStampAuthority?,
+        ocsp: OCSPResponderService?,
         registry: PrometheusCollectorRegistry,
         status: StatusInfo,
         logger: Logger,
@@ -38,11 +40,12 @@ public enum AdminService {
         router.get("/health") { _, _ -> Response in
             // 200 only when every enabled service can serve.
             let health = tsa?.health()
-            let problems = health?.problems ?? []
+            let problems = (health?.problems ?? []) + (ocsp?.problems() ?? [])
             let body = HealthBody(
                 status: problems.isEmpty ? "ok" : "unavailable",
                 problems: problems,
-                tsa: health.map { .init(serving: $0.isServing, signer: $0.signer, clockGate: $0.clockGate) }
+                tsa: health.map { .init(serving: $0.isServing, signer: $0.signer, clockGate: $0.clockGate) },
+                ocsp: ocsp.map { .init(serving: $0.problems().isEmpty, cachedAnswers: $0.cachedAnswerCount) }
             )
             return try Self.json(body, status: problems.isEmpty ? .ok : .serviceUnavailable)
         }
@@ -90,10 +93,16 @@ public enum AdminService {
             var signer: String
             var clockGate: String
         }
+        struct OCSP: Encodable {
+            var serving: Bool
+            var cachedAnswers: Int
+        }
         var status: String
         var problems: [String]
         /// Absent when the TSA is disabled.
         var tsa: TSA?
+        /// Absent when the OCSP responder is disabled.
+        var ocsp: OCSP?
     }
 
     struct StatusBody: Encodable {

@@ -1,14 +1,16 @@
 import Foundation
+import HTTPTypes
 public import Hummingbird
 public import Logging
 import NIOCore
+public import OCSPResponder
 public import TimeStampAuthority
 
 /// Settings of the public listener.
 public struct PublicListenerSettings: Sendable {
     public var host: String
     public var port: Int
-    /// Largest accepted `/tsa` body; larger ones get 413 without being read whole.
+    /// Largest accepted `/tsa` and `/ocsp` body; larger ones get 413 without being read whole.
     public var maxRequestBytes: Int
     public var idleTimeout: Duration
 
@@ -27,19 +29,30 @@ public enum PublicService {
     static let replyMediaType = "application/timestamp-reply"
 
     /// The Hummingbird application of the public listener. `onServerRunning` receives the bound port.
-    /// Without a TSA (`tsa.enabled: false`) `/tsa` is not routed (404).
+    /// A disabled service's paths are not routed (404).
     public static func makeApplication(
         tsa: TimeStampAuthority?,
+        ocsp: OCSPResponderService?,
         settings: PublicListenerSettings,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: SigillumRequestContext.self)
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        var prefixes: [String: [HTTPRequest.Method]] = [:]
+        if tsa != nil { allowed["/tsa"] = [.post] }
+        if ocsp != nil {
+            allowed["/ocsp"] = [.post]
+            prefixes["/ocsp/"] = [.get, .post]
+        }
+        router.middlewares.add(MethodGuardMiddleware(allowed: allowed, allowedPrefixes: prefixes))
         if let tsa {
-            router.middlewares.add(MethodGuardMiddleware(allowed: ["/tsa": [.post]]))
             router.post("/tsa") { request, context -> Response in
                 try await Self.timeStamp(request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
             }
+        }
+        if let ocsp {
+            OCSPRoutes.register(on: router, responder: ocsp, limit: settings.maxRequestBytes)
         }
         return Application(
             router: router,

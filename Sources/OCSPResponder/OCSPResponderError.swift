@@ -200,6 +200,26 @@ extension OCSPResponderError {
         )
     }
 
+    /// A responder certificate that may not sign for its issuer (RFC 6960 §4.2.2.2).
+    @inline(never)
+    static func unauthorizedResponder(
+        reason: String,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> OCSPResponderError {
+        OCSPResponderError(
+            code: .unauthorizedResponder,
+            reason: reason,
+            remedy: "Sign with the CA's own key, or with a responder certificate the CA issued directly with "
+                + "EKU id-kp-OCSPSigning and the id-pkix-ocsp-nocheck extension.",
+            path: nil,
+            lineNumber: nil,
+            cause: nil,
+            file: file,
+            line: line
+        )
+    }
+
     /// A value handed to the module cannot be used.
     @inline(never)
     static func invalidConfiguration(
@@ -235,6 +255,7 @@ extension OCSPResponderError {
             case crlSignatureInvalid
             case unsupportedCRL
             case invalidConfiguration
+            case unauthorizedResponder
         }
 
         fileprivate var backingCode: BackingCode
@@ -263,6 +284,8 @@ extension OCSPResponderError {
 
         /// A value handed to the module cannot be used.
         public static let invalidConfiguration = ErrorCode(.invalidConfiguration)
+        /// The responder certificate is not a valid delegate of its issuer.
+        public static let unauthorizedResponder = ErrorCode(.unauthorizedResponder)
 
         public var description: String {
             String(describing: self.backingCode)

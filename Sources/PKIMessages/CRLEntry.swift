@@ -23,8 +23,9 @@ public struct CRLEntry: DERImplicitlyTaggable, Hashable, Sendable {
     public var revocationDate: CRLTime
     public var crlEntryExtensions: [Certificate.Extension]?
 
-    public init(userCertificate: DERInteger, revocationDate: CRLTime, crlEntryExtensions: [Certificate.Extension]? = nil)
-    {
+    public init(
+        userCertificate: DERInteger, revocationDate: CRLTime, crlEntryExtensions: [Certificate.Extension]? = nil
+    ) {
         self.userCertificate = userCertificate
         self.revocationDate = revocationDate
         self.crlEntryExtensions = crlEntryExtensions
@@ -41,7 +42,8 @@ public struct CRLEntry: DERImplicitlyTaggable, Hashable, Sendable {
         if let reason {
             var coder = DER.Serializer()
             try coder.serialize(reason)
-            extensions.append(.init(oid: .X509ExtensionID.crlReason, critical: false, value: coder.serializedBytes[...]))
+            extensions.append(
+                .init(oid: .X509ExtensionID.crlReason, critical: false, value: coder.serializedBytes[...]))
         }
         if let invalidityDate {
             var coder = DER.Serializer()
@@ -114,12 +116,8 @@ public struct CRLEntry: DERImplicitlyTaggable, Hashable, Sendable {
         guard !crlEntryExtensions.isEmpty else {
             throw ASN1Error.invalidASN1Object(reason: "crlEntryExtensions must not be empty")
         }
-        if crlEntryExtensions.count > 1 {
-            for (index, candidate) in crlEntryExtensions.enumerated() {
-                for other in crlEntryExtensions[(index + 1)...] where other.oid == candidate.oid {
-                    throw ASN1Error.invalidASN1Object(reason: "crlEntryExtensions hold \(candidate.oid) twice")
-                }
-            }
+        if let oid = OCSPExtensions.firstRepeatedOID(in: crlEntryExtensions) {
+            throw ASN1Error.invalidASN1Object(reason: "crlEntryExtensions hold \(oid) twice")
         }
         for ext in crlEntryExtensions where ext.critical {
             guard ext.oid == .X509ExtensionID.crlReason || ext.oid == .X509ExtensionID.invalidityDate else {

@@ -71,7 +71,10 @@ public struct TBSCertList: DERImplicitlyTaggable, Hashable, Sendable {
                 throw ASN1Error.invalidASN1Object(reason: "TBSCertList without signature")
             }
             let signature = try AlgorithmIdentifier(derEncoded: signatureNode)
-            let issuer = try DistinguishedName(derEncoded: &nodes)
+            guard let issuerNode = nodes.next() else {
+                throw ASN1Error.invalidASN1Object(reason: "TBSCertList without issuer")
+            }
+            let issuer = try DistinguishedName(derEncoded: issuerNode)
             guard let thisUpdateNode = nodes.next() else {
                 throw ASN1Error.invalidASN1Object(reason: "TBSCertList without thisUpdate")
             }

@@ -1,5 +1,5 @@
 public import SwiftASN1
-public import X509
+import X509
 
 /// A certificate revocation list.
 ///

@@ -41,7 +41,8 @@ public struct CertID: DERImplicitlyTaggable, Hashable, Sendable {
             let nameHash = try ASN1OctetString(derEncoded: &nodes).bytes
             let keyHash = try ASN1OctetString(derEncoded: &nodes).bytes
             let serial = try DERInteger(derEncoded: &nodes)
-            return CertID(hashAlgorithm: algorithm, issuerNameHash: nameHash, issuerKeyHash: keyHash, serialNumber: serial)
+            return CertID(
+                hashAlgorithm: algorithm, issuerNameHash: nameHash, issuerKeyHash: keyHash, serialNumber: serial)
         }
     }
 

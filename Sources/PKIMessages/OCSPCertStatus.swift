@@ -9,8 +9,8 @@ public import SwiftASN1
 ///     unknown     [2]     IMPLICIT UnknownInfo }
 /// UnknownInfo ::= NULL
 /// ```
-/// RFC 6960 §4.2.1. The tags are IMPLICIT here although a CHOICE's own tag cannot be: they tag the alternatives, so
-/// good is `80 00`, unknown `82 00`, and revoked `A1 len <RevokedInfo content>`.
+/// RFC 6960 §4.2.1. Unlike ResponderID's, these tags are IMPLICIT: they replace the tags of the alternatives' types
+/// (a NULL, a SEQUENCE), so good is `80 00`, unknown `82 00`, and revoked `A1 len <RevokedInfo content>`.
 public enum CertStatus: DERParseable, DERSerializable, Hashable, Sendable {
     case good
     case revoked(RevokedInfo)

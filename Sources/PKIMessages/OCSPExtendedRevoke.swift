@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 /// The extended revoke definition: the responder answers revoked for certificates it never issued.
 ///

@@ -1,5 +1,5 @@
-public import SwiftASN1
-public import X509
+import SwiftASN1
+import X509
 
 /// The `Extensions` fields of OCSP messages: `requestExtensions [2]`, `singleRequestExtensions [0]`,
 /// `responseExtensions [1]`, `singleExtensions [1]`, all EXPLICIT.
@@ -8,7 +8,7 @@ public import X509
 /// Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
 /// ```
 /// RFC 5280 §4.1 (imported by RFC 6960 §4). Parsing refuses an empty list and an extension that appears twice (RFC
-/// 5280 §4.2); an empty list is never written.
+/// 5280 §4.2); an empty list is never written. Also used for CRL entry extensions.
 enum OCSPExtensions {
     /// The extensions inside an explicit tag's child node.
     static func parse(_ node: ASN1Node, in field: String) throws -> [Certificate.Extension] {
@@ -16,12 +16,28 @@ enum OCSPExtensions {
         guard !extensions.isEmpty else {
             throw ASN1Error.invalidASN1Object(reason: "\(field) must not be empty")
         }
-        for (index, candidate) in extensions.enumerated() {
-            for other in extensions[(index + 1)...] where other.oid == candidate.oid {
-                throw ASN1Error.invalidASN1Object(reason: "\(field) holds \(candidate.oid) twice")
-            }
+        if let oid = Self.firstRepeatedOID(in: extensions) {
+            throw ASN1Error.invalidASN1Object(reason: "\(field) holds \(oid) twice")
         }
         return extensions
+    }
+
+    /// An extnID that appears more than once (RFC 5280 §4.2 allows each extension once), in linear time.
+    static func firstRepeatedOID(in extensions: [Certificate.Extension]) -> ASN1ObjectIdentifier? {
+        guard extensions.count > 1 else { return nil }
+        if extensions.count <= 8 {
+            for (index, candidate) in extensions.enumerated() {
+                for other in extensions[(index + 1)...] where other.oid == candidate.oid {
+                    return candidate.oid
+                }
+            }
+            return nil
+        }
+        var seen = Set<ASN1ObjectIdentifier>(minimumCapacity: extensions.count)
+        for ext in extensions where !seen.insert(ext.oid).inserted {
+            return ext.oid
+        }
+        return nil
     }
 
     /// Writes `[tagNumber] EXPLICIT SEQUENCE OF Extension` unless `extensions` is nil or empty.

@@ -1,4 +1,4 @@
-public import SwiftASN1
+import SwiftASN1
 
 /// Whole-second GeneralizedTime values for OCSP.
 ///

@@ -16,6 +16,9 @@ struct Banner: Sendable {
             "  public:          http://\(host):\(publicPort)",
             self.configuration.tsa.enabled
                 ? "  TSA (RFC 3161):  POST \(tsaURL)" : "  TSA (RFC 3161):  disabled (tsa.enabled: false)",
+            self.configuration.ocsp.enabled
+                ? "  OCSP (RFC 6960): POST http://\(host):\(publicPort)/ocsp, GET http://\(host):\(publicPort)/ocsp/{base64}"
+                : "  OCSP (RFC 6960): disabled",
             "  health:          http://\(adminHost):\(adminPort)/health",
             "  metrics:         http://\(adminHost):\(adminPort)/metrics",
             "  state:           \(state)",
@@ -34,6 +37,16 @@ struct Banner: Sendable {
                 "  openssl ts -reply -in \(reply) -text",
                 "  openssl ts -verify -in \(reply) -data \(sample) -CAfile \(Self.quote(state + "/pki/root-ca.pem")) "
                     + "-untrusted \(Self.quote(state + "/pki/issuing-ca.pem"))",
+            ]
+        }
+        if self.configuration.isDevelopmentDefault && self.configuration.ocsp.enabled {
+            let pki = state + "/pki/"
+            lines += [
+                "",
+                "Check a certificate's status (ee-revoked.pem is revoked, ee-good.pem is good):",
+                "  openssl ocsp -issuer \(Self.quote(pki + "issuing-ca.pem")) -cert \(Self.quote(pki + "ee-revoked.pem")) "
+                    + "-url http://\(host):\(publicPort)/ocsp -CAfile \(Self.quote(pki + "root-ca.pem")) "
+                    + "-verify_other \(Self.quote(pki + "issuing-ca.pem")) -resp_text",
             ]
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

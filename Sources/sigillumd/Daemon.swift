@@ -7,6 +7,7 @@ import Hummingbird
 import Ledger
 import Logging
 import Metrics
+import OCSPResponder
 import Prometheus
 import ServiceLifecycle
 import Signing
@@ -76,10 +77,37 @@ struct Daemon {
             logger.notice("the TSA is disabled (tsa.enabled: false); /tsa is not served")
         }
 
+        var ocsp: OCSPResponderService?
+        var statusWatchers: [any Service] = []
+        if configuration.ocsp.enabled {
+            var issuers: [OCSPIssuer] = []
+            for (index, settings) in configuration.ocsp.issuers.enumerated() {
+                let issuer = try await startupStep("starting OCSP for \(settings.certificateFile)") {
+                    try await Self.ocspIssuer(settings, index: index, configuration: configuration.ocsp, logger: logger)
+                }
+                issuers.append(issuer.issuer)
+                statusWatchers.append(issuer.watcher)
+            }
+            ocsp = OCSPResponderService(
+                issuers: issuers,
+                configuration: OCSPResponderConfiguration(
+                    maxCertIDs: configuration.ocsp.maxCertIDs,
+                    validitySeconds: Int64(configuration.ocsp.validitySeconds),
+                    refreshFraction: configuration.ocsp.refreshFraction,
+                    nonces: configuration.ocsp.nonces == .sign ? .sign : .ignore,
+                    requireSignedRequests: configuration.ocsp.requireSignedRequests
+                ),
+                logger: logger
+            )
+            // Answers are ready before the listeners open.
+            await ocsp?.presignAll()
+        }
+
         let ports = BoundPorts()
         let banner = Banner(configuration: configuration)
         let publicApp = PublicService.makeApplication(
             tsa: tsa,
+            ocsp: ocsp,
             settings: PublicListenerSettings(
                 host: configuration.listen.host,
                 port: configuration.listen.port,
@@ -97,6 +125,7 @@ struct Daemon {
             host: configuration.adminListen.host,
             port: configuration.adminListen.port,
             tsa: tsa,
+            ocsp: ocsp,
             registry: registry,
             status: .init(
                 version: SigillumVersion.current,
@@ -114,6 +143,8 @@ struct Daemon {
         // ledger drains its last batch last.
         var services: [any Service] = [ledger]
         if let gateService { services.append(gateService) }
+        services.append(contentsOf: statusWatchers)
+        if let ocsp { services.append(ocsp) }
         services.append(publicApp)
         services.append(adminApp)
         return Daemon(configuration: configuration, services: services, logger: logger)
@@ -144,6 +175,48 @@ struct Daemon {
             chain: chain,
             rsaPadding: settings.rsaPadding == .pss ? .pss : .pkcs1v15
         )
+    }
+
+    static func ocspIssuer(
+        _ settings: OCSPSettings.Issuer,
+        index: Int,
+        configuration: OCSPSettings,
+        logger: Logger
+    ) async throws -> (issuer: OCSPIssuer, watcher: StatusSourceWatcher) {
+        guard let certificate = try CertificateFileReader.readCertificates(atPath: settings.certificateFile).first
+        else {
+            throw SimpleError("\(settings.certificateFile) holds no certificate")
+        }
+        let signer = try Self.softwareSigner(settings.signer)
+        try await signer.verifyKeyMatchesCertificate()
+        let source: any StatusFileSource
+        switch settings.status {
+        case .opensslIndex(let path):
+            source = OpenSSLIndexFile(path: path)
+        case .crl(let path):
+            source = CRLFile(path: path, issuer: certificate)
+        case .ledger:
+            throw SimpleError(
+                "the ledger as OCSP status source comes with `sigillum ocsp revoke|import-*`, which is not available yet; "
+                    + "use status.index or status.crl"
+            )
+        }
+        let watcher = try StatusSourceWatcher(
+            source: source,
+            configuration: .init(
+                pollInterval: .milliseconds(configuration.sourcePollMilliseconds),
+                issuerLabel: "issuer\(index)"
+            ),
+            logger: logger
+        )
+        let issuer = try OCSPIssuer(
+            certificate: certificate,
+            signer: signer,
+            responderID: settings.responderID == .byName ? .byName : .byKey,
+            status: watcher,
+            nonIssuedIsRevoked: settings.nonIssuedIsRevoked
+        )
+        return (issuer, watcher)
     }
 
     static func clockGate(_ mode: ClockGateMode) -> (any ClockGate, (any Service)?) {

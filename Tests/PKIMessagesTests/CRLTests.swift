@@ -82,7 +82,9 @@ struct CRLTests {
         let vector = CRLVector.entry(extensions: [CRLVector.reason(0x01)])
         let entry = try assertReencodes(CRLEntry.self, vector)
         #expect(entry.userCertificate.contentOctets == [0x10, 0x02])
-        #expect(entry.revocationDate == .utcTime(try UTCTime(year: 2026, month: 11, day: 25, hours: 2, minutes: 42, seconds: 34)))
+        #expect(
+            entry.revocationDate
+                == .utcTime(try UTCTime(year: 2026, month: 11, day: 25, hours: 2, minutes: 42, seconds: 34)))
         #expect(try entry.reasonCode == .keyCompromise)
         #expect(try entry.invalidityDate == nil)
         let built = try CRLEntry(
@@ -99,7 +101,8 @@ struct CRLTests {
         #expect(try entry.invalidityDate?.secondsSince1970 == OpenSSLText.seconds(asn1Time: "20260102030405Z"))
         let built = try CRLEntry(
             userCertificate: entry.userCertificate, revocationDate: entry.revocationDate, reason: .keyCompromise,
-            invalidityDate: GeneralizedTime(year: 2026, month: 1, day: 2, hours: 3, minutes: 4, seconds: 5, fractionalSeconds: 0))
+            invalidityDate: GeneralizedTime(
+                year: 2026, month: 1, day: 2, hours: 3, minutes: 4, seconds: 5, fractionalSeconds: 0))
         expectSameBytes(try derBytes(built), vector, "built entry with invalidity date")
 
         let bare = try assertReencodes(CRLEntry.self, CRLVector.entry(extensions: nil))
@@ -111,22 +114,41 @@ struct CRLTests {
     func refusedEntries() throws {
         let refused: [(String, [UInt8])] = [
             ("reason 7", CRLVector.entry(extensions: [CRLVector.reason(0x07)])),
-            ("INTEGER reason", CRLVector.entry(extensions: [CRLVector.ext(CRLVector.reasonOID, value: [0x02, 0x01, 0x01])])),
+            (
+                "INTEGER reason",
+                CRLVector.entry(extensions: [CRLVector.ext(CRLVector.reasonOID, value: [0x02, 0x01, 0x01])])
+            ),
             ("reason twice", CRLVector.entry(extensions: [CRLVector.reason(0x01), CRLVector.reason(0x04)])),
             ("empty extensions", CRLVector.entry(extensions: [])),
             (
                 "critical certificateIssuer",
-                CRLVector.entry(extensions: [CRLVector.ext(CRLVector.certificateIssuerOID, critical: true, value: [0x30, 0x00])])
+                CRLVector.entry(extensions: [
+                    CRLVector.ext(CRLVector.certificateIssuerOID, critical: true, value: [0x30, 0x00])
+                ])
             ),
             ("no revocationDate", tlv(0x30, tlv(0x02, [0x01]))),
-            ("invalidity date as UTCTime", CRLVector.entry(extensions: [CRLVector.ext(CRLVector.invalidityDateOID, value: CRLVector.utcTime("260102030405Z"))])),
+            (
+                "invalidity date as UTCTime",
+                CRLVector.entry(extensions: [
+                    CRLVector.ext(CRLVector.invalidityDateOID, value: CRLVector.utcTime("260102030405Z"))
+                ])
+            ),
         ]
         for (name, vector) in refused {
             #expect(throws: ASN1Error.self, "\(name)") { try CRLEntry(derEncoded: vector) }
         }
         // An unknown non-critical extension is fine.
-        let unknown = CRLVector.entry(extensions: [CRLVector.ext(bytes(fromHex: "06 03 2A 03 04"), value: [0x05, 0x00])])
+        let unknown = CRLVector.entry(extensions: [
+            CRLVector.ext(bytes(fromHex: "06 03 2A 03 04"), value: [0x05, 0x00])
+        ])
         try assertReencodes(CRLEntry.self, unknown)
+        // Many extensions: distinct ones parse, a repeated one is refused wherever it sits.
+        let many = (1...10).map { CRLVector.ext(tlv(0x06, [0x2A, 0x03, UInt8($0)]), value: [0x05, 0x00]) }
+        #expect(try CRLEntry(derEncoded: CRLVector.entry(extensions: many)).crlEntryExtensions?.count == 10)
+        #expect(throws: ASN1Error.self) { try CRLEntry(derEncoded: CRLVector.entry(extensions: many + [many[0]])) }
+        #expect(throws: ASN1Error.self) {
+            try CRLEntry(derEncoded: CRLVector.entry(extensions: [many[9]] + many))
+        }
         // CRLReason 7 cannot be written into an entry either.
         #expect(throws: ASN1Error.self) {
             try CRLEntry(
@@ -163,9 +185,12 @@ struct CRLTests {
         let crl = try assertReencodes(CertificateList.self, vector)
         #expect(crl.tbsCertList.version == TBSCertList.v2)
         #expect(try crl.tbsCertList.crlNumber?.contentOctets == [0x2A])
-        #expect(crl.revokedCertificates.map { Array($0.userCertificate.contentOctets) } == [[0x10, 0x02], [0x00, 0x80], [0x10, 0x04]])
+        #expect(
+            crl.revokedCertificates.map { Array($0.userCertificate.contentOctets) } == [
+                [0x10, 0x02], [0x00, 0x80], [0x10, 0x04],
+            ])
         #expect(try crl.revokedCertificates.map { try $0.reasonCode } == [.keyCompromise, nil, .superseded])
-        let name = try DistinguishedName(derEncoded: CRLVector.issuer)
+        let name = try DistinguishedName(derEncoded: DER.parse(CRLVector.issuer))
         #expect(crl.tbsCertList.issuer == name)
 
         // The same CRL built from its parts.
@@ -204,7 +229,9 @@ struct CRLTests {
         ]
         for (name, vector) in refused {
             #expect(throws: ASN1Error.self, "\(name)") { try CertificateList(derEncoded: vector) }
-            #expect(throws: ASN1Error.self, "\(name) through parse(bytes:)") { try CertificateList.parse(bytes: vector) }
+            #expect(throws: ASN1Error.self, "\(name) through parse(bytes:)") {
+                try CertificateList.parse(bytes: vector)
+            }
         }
         // An empty revokedCertificates SEQUENCE is kept as sent, so that the CRL re-encodes byte for byte.
         let emptyList = try assertReencodes(

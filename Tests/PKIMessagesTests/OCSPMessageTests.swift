@@ -133,7 +133,9 @@ struct OCSPMessageTests {
         }
     }
 
-    @Test("CRLReason: every defined value round-trips; a later value survives", arguments: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11])
+    @Test(
+        "CRLReason: every defined value round-trips; a later value survives",
+        arguments: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11])
     func crlReasonValues(_ value: Int) throws {
         let reason = CRLReason(rawValue: value)
         #expect(try assertRoundTrips(reason) == [0x0A, 0x01, UInt8(value)])
@@ -168,7 +170,9 @@ struct OCSPMessageTests {
         let byKey = ResponderID.byKey(OCSPVector.keyHash[...])
         #expect(hex(try assertRoundTrips(byKey)) == "A2 16 04 14 " + hex(OCSPVector.keyHash))
         // IMPLICIT forms, an empty tag and other tags are refused.
-        for bad in [tlv(0x82, OCSPVector.keyHash), tlv(0xA2), tlv(0xA3, tlv(0x04, OCSPVector.keyHash)), OCSPVector.name] {
+        for bad in [
+            tlv(0x82, OCSPVector.keyHash), tlv(0xA2), tlv(0xA3, tlv(0x04, OCSPVector.keyHash)), OCSPVector.name,
+        ] {
             #expect(throws: ASN1Error.self, "\(hex(bad))") { try ResponderID(derEncoded: bad) }
         }
     }
@@ -198,7 +202,8 @@ struct OCSPMessageTests {
             tlv(0x30, OCSPVector.certID(), [0x80, 0x00], OCSPVector.thisUpdate, tlv(0xA1, tlv(0x30, extensionBytes))),
             "SingleResponse with singleExtensions")
         // An IMPLICIT nextUpdate is refused.
-        let implicit = tlv(0x30, OCSPVector.certID(), [0x80, 0x00], OCSPVector.thisUpdate, tlv(0x80, Array("20261202102030Z".utf8)))
+        let implicit = tlv(
+            0x30, OCSPVector.certID(), [0x80, 0x00], OCSPVector.thisUpdate, tlv(0x80, Array("20261202102030Z".utf8)))
         #expect(throws: ASN1Error.self) { try SingleResponse(derEncoded: implicit) }
     }
 
@@ -280,7 +285,8 @@ struct OCSPMessageTests {
         let fractional = tlv(
             0x30, tlv(0xA2, tlv(0x04, OCSPVector.keyHash)), OCSPVector.time("20261125102030.5Z"),
             tlv(0x30, Self.singleResponseBytes))
-        let response = tlv(0x30, fractional, tlv(0x30, bytes(fromHex: "06 08 2A 86 48 CE 3D 04 03 02")), [0x03, 0x01, 0x00])
+        let response = tlv(
+            0x30, fractional, tlv(0x30, bytes(fromHex: "06 08 2A 86 48 CE 3D 04 03 02")), [0x03, 0x01, 0x00])
         let parsed = try assertReencodes(BasicOCSPResponse.self, response)
         expectSameBytes(parsed.tbsResponseDataBytes.bytes, fractional, "tbsResponseDataBytes as received")
         #expect(parsed.tbsResponseData.producedAt.isWholeSeconds == false)
@@ -289,7 +295,9 @@ struct OCSPMessageTests {
         // The whole OCSPResponse around it.
         let ocsp = try OCSPResponse(basicResponse: built)
         let outer = try assertRoundTrips(ocsp)
-        expectSameBytes(outer, tlv(0x30, [0x0A, 0x01, 0x00], tlv(0xA0, tlv(0x30, OCSPVector.basicOID, tlv(0x04, encoded)))), "OCSPResponse")
+        expectSameBytes(
+            outer, tlv(0x30, [0x0A, 0x01, 0x00], tlv(0xA0, tlv(0x30, OCSPVector.basicOID, tlv(0x04, encoded)))),
+            "OCSPResponse")
         #expect(try ocsp.basicResponse() == built)
     }
 

@@ -52,7 +52,8 @@ struct OpenSSLRevocationCA {
         try openssl(["pkey", "-in", "ca.key", "-pubout", "-out", "ca.pub"], in: directory)
         try openssl(["pkey", "-in", "ca.key", "-pubout", "-outform", "DER", "-out", "ca.pub.der"], in: directory)
         for index in 1...4 {
-            try openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "c\(index).key"], in: directory)
+            try openssl(
+                ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "c\(index).key"], in: directory)
             try openssl(
                 [
                     "req", "-new", "-key", "c\(index).key", "-subj", "/CN=cert \(index)", "-config", "ca.cnf",
@@ -71,7 +72,8 @@ struct OpenSSLRevocationCA {
         // A CRL before any revocation: no revokedCertificates at all.
         try openssl(["ca", "-config", "ca.cnf", "-gencrl", "-out", "empty-crl.pem"], in: directory)
         try openssl(["ca", "-config", "ca.cnf", "-revoke", "c2.pem", "-crl_reason", "keyCompromise"], in: directory)
-        try openssl(["ca", "-config", "ca.cnf", "-revoke", "c3.pem", "-crl_compromise", Self.compromiseTime], in: directory)
+        try openssl(
+            ["ca", "-config", "ca.cnf", "-revoke", "c3.pem", "-crl_compromise", Self.compromiseTime], in: directory)
         try openssl(["ca", "-config", "ca.cnf", "-revoke", "c4.pem", "-crl_reason", "superseded"], in: directory)
     }
 
@@ -238,7 +240,8 @@ enum OpenSSLText {
             [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
         func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
         let day = String(format: "%2d", c.day ?? 0)
-        return "\(Self.months[(c.month ?? 1) - 1]) \(day) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) \(c.year ?? 0) GMT"
+        return
+            "\(Self.months[(c.month ?? 1) - 1]) \(day) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) \(c.year ?? 0) GMT"
     }
 
     /// The lines of `text` following the first line that ends with `label` (OpenSSL prints an extension's value
@@ -385,7 +388,9 @@ struct OCSPOpenSSLTests {
             let statuses = data.responses.map(\.certStatus)
             #expect(statuses.first == .good)
             #expect(statuses.last == .unknown)
-            let expected: [(String, CRLReason)] = [("1002", .keyCompromise), ("1003", .keyCompromise), ("1004", .superseded)]
+            let expected: [(String, CRLReason)] = [
+                ("1002", .keyCompromise), ("1003", .keyCompromise), ("1004", .superseded),
+            ]
             for (status, (serial, reason)) in zip(statuses[1...3], expected) {
                 guard case .revoked(let info) = status else {
                     Issue.record("\(serial) is \(status), not revoked")
@@ -468,7 +473,9 @@ struct OCSPOpenSSLTests {
             let list = request.tbsRequest.requestList
             let statuses: [CertStatus] = [
                 .good,
-                .revoked(RevokedInfo(revocationTime: try .init(wholeSecondsSince1970: revokedAt), revocationReason: .keyCompromise)),
+                .revoked(
+                    RevokedInfo(
+                        revocationTime: try .init(wholeSecondsSince1970: revokedAt), revocationReason: .keyCompromise)),
                 .revoked(RevokedInfo(revocationTime: try .init(wholeSecondsSince1970: revokedAt))),
                 .unknown,
             ]
@@ -601,7 +608,9 @@ struct OCSPOpenSSLTests {
 
             // A response whose nonce differs fails openssl's nonce check: the check above can fail.
             var otherData = data
-            otherData.responseExtensions = [OCSPNonce(octets: [UInt8](repeating: 0x5A, count: 16)).makeCertificateExtension()]
+            otherData.responseExtensions = [
+                OCSPNonce(octets: [UInt8](repeating: 0x5A, count: 16)).makeCertificateExtension()
+            ]
             let otherTBS = try RawDER(encoding: otherData)
             try writeFile(otherTBS.bytes, named: "tbs.der", in: directory)
             try openssl(["dgst", "-sha256", "-sign", "ca.key", "-out", "tbs.sig", "tbs.der"], in: directory)

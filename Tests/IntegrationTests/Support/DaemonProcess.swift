@@ -43,7 +43,9 @@ struct Banner: Sendable {
         var commands: [String] = []
         if let start = lines.firstIndex(where: { $0.hasPrefix("Try it from another terminal") }) {
             // The block is written in one go; wait until its last command (the verification) is there in full.
-            commands = lines[(start + 1)...].filter { $0.hasPrefix("  ") }.map { String($0.dropFirst(2)) }
+            // The block ends at the first empty line (an OCSP block may follow).
+            commands = lines[(start + 1)...].prefix { !$0.isEmpty }.filter { $0.hasPrefix("  ") }
+                .map { String($0.dropFirst(2)) }
             guard let last = commands.last, last.hasPrefix("openssl ts -verify"), text.hasSuffix("\n") else {
                 return nil
             }

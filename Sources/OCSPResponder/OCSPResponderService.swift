@@ -1,0 +1,393 @@
+import Crypto
+import Foundation
+public import Logging
+import Metrics
+public import PKIMessages
+public import ServiceLifecycle
+import Signing
+import SwiftASN1
+import Synchronization
+import X509
+
+/// What the responder answered: the OCSPResponse DER and what HTTP caching needs.
+public struct OCSPOutcome: Sendable {
+    /// The OCSPResponse DER, always present: protocol failures are answers (RFC 6960 §2.3).
+    public var response: [UInt8]
+    public var status: OCSPResponseStatus
+    /// For successful answers: thisUpdate and nextUpdate (seconds since 1970, the earliest nextUpdate when several
+    /// SingleResponses), producedAt, and a strong entity tag of the bytes (RFC 5019 §6.2).
+    public var validity: Validity?
+    /// True when the answer came from the pre-signed cache (no signing on the request path).
+    public var fromCache: Bool
+
+    public struct Validity: Sendable, Hashable {
+        public var thisUpdate: Int64
+        public var nextUpdate: Int64
+        public var producedAt: Int64
+        public var entityTag: String
+    }
+}
+
+/// The RFC 6960 / RFC 5019 OCSP responder: bytes in, an OCSPResponse out. It knows no HTTP.
+///
+/// Checks, in order (each failure an unsigned OCSPResponse with that status, RFC 6960 §2.3):
+/// 1. a DER OCSPRequest with nothing after it, version v1, 1 to `maxCertIDs` CertIDs, a nonce of 1 to 128 octets
+///    when present (RFC 9654 §2.1) → else malformedRequest;
+/// 2. when signed requests are required: a signature → else sigRequired; it must verify → else unauthorized;
+/// 3. every CertID names one configured issuer, the same for all → else unauthorized.
+/// A request with one CertID and no nonce (or with a nonce when nonces are ignored) is answered from the pre-signed
+/// cache; everything else is signed live. A cached answer whose status no longer matches the status source, or
+/// that reached its nextUpdate, is never served: it is re-signed first.
+public final class OCSPResponderService: Service, Sendable {
+    let issuers: [OCSPIssuer]
+    let configuration: OCSPResponderConfiguration
+    let logger: Logger
+    let now: @Sendable () -> Int64
+    let cache: PresignedCache
+    let metrics: OCSPMetrics
+
+    public init(
+        issuers: [OCSPIssuer],
+        configuration: OCSPResponderConfiguration,
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64 = OCSPResponderService.systemTime
+    ) {
+        self.issuers = issuers
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        self.cache = PresignedCache()
+        self.metrics = OCSPMetrics()
+    }
+
+    /// Whole seconds since 1970 from the wall clock.
+    public static let systemTime: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+
+    // MARK: Answering
+
+    /// Answers one request. Never throws.
+    public func respond(to bytes: ArraySlice<UInt8>) async -> OCSPOutcome {
+        let outcome = await self.process(bytes)
+        self.metrics.record(outcome)
+        return outcome
+    }
+
+    func process(_ bytes: ArraySlice<UInt8>) async -> OCSPOutcome {
+        let request: OCSPRequest
+        do {
+            request = try OCSPRequest(derEncoded: try DER.parse(bytes))  // DER.parse rejects trailing bytes
+        } catch {
+            self.logger.debug("undecodable OCSP request", metadata: ["error": "\(error)"])
+            return Self.failure(.malformedRequest)
+        }
+        let tbs = request.tbsRequest
+        guard tbs.version == TBSRequest.v1 else { return Self.failure(.malformedRequest) }
+        guard !tbs.requestList.isEmpty, tbs.requestList.count <= self.configuration.maxCertIDs else {
+            return Self.failure(.malformedRequest)
+        }
+        let nonce: OCSPNonce?
+        do {
+            nonce = try OCSPNonce.find(in: tbs.requestExtensions)
+        } catch {
+            return Self.failure(.malformedRequest)
+        }
+        // RFC 9654 §2.1: a nonce of 0 octets or more than 128 is malformed; 16–32 must be accepted and echoed.
+        if let nonce, !nonce.hasAcceptedLength {
+            return Self.failure(.malformedRequest)
+        }
+        if self.configuration.requireSignedRequests {
+            guard let signature = request.optionalSignature else { return Self.failure(.sigRequired) }
+            guard Self.verify(signature, over: request.tbsRequestBytes) else { return Self.failure(.unauthorized) }
+        }
+
+        // Every CertID must name the same configured issuer: one response has one signer.
+        guard let issuerIndex = self.issuers.firstIndex(where: { $0.matches(tbs.requestList[0].reqCert) }),
+            tbs.requestList.allSatisfy({ self.issuers[issuerIndex].matches($0.reqCert) })
+        else {
+            return Self.failure(.unauthorized)
+        }
+        let issuer = self.issuers[issuerIndex]
+
+        let echoNonce = self.configuration.nonces == .sign ? nonce : nil
+        if tbs.requestList.count == 1, echoNonce == nil {
+            return await self.cachedAnswer(for: tbs.requestList[0].reqCert, issuerIndex: issuerIndex)
+        }
+        do {
+            let signed = try await self.sign(
+                issuer: issuer,
+                certIDs: tbs.requestList.map(\.reqCert),
+                nonce: echoNonce
+            )
+            return signed.outcome(fromCache: false)
+        } catch {
+            self.logger.error(
+                "signing an OCSP response failed", metadata: ["error": "\(error)", "ocsp.issuer": "\(issuer.label)"])
+            return Self.failure(.internalError)
+        }
+    }
+
+    /// The cached answer for one CertID, re-signed first when missing, stale or due.
+    func cachedAnswer(for certID: CertID, issuerIndex: Int) async -> OCSPOutcome {
+        let issuer = self.issuers[issuerIndex]
+        let key: [UInt8]
+        do {
+            key = Array(try RawDER(encoding: certID).bytes)
+        } catch {
+            return Self.failure(.malformedRequest)
+        }
+        let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
+        let current =
+            serial.map { issuer.status.currentSnapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked) }
+            ?? .unknown
+        let now = self.now()
+        if let entry = self.cache.entry(for: key), entry.status == current, now < entry.validity.nextUpdate {
+            return OCSPOutcome(response: entry.response, status: .successful, validity: entry.validity, fromCache: true)
+        }
+        do {
+            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
+            // Answers for serials the source knows are kept; unknown serials are not, so that a client cannot grow
+            // the cache with made-up serials.
+            if let serial, current != .unknown {
+                self.cache.store(
+                    CachedAnswer(
+                        key: key,
+                        issuerIndex: issuerIndex,
+                        certID: certID,
+                        serial: serial,
+                        status: current,
+                        response: signed.response,
+                        validity: signed.validity
+                    )
+                )
+            }
+            return signed.outcome(fromCache: false)
+        } catch {
+            self.logger.error(
+                "signing an OCSP response failed", metadata: ["error": "\(error)", "ocsp.issuer": "\(issuer.label)"])
+            return Self.failure(.internalError)
+        }
+    }
+
+    // MARK: Signing
+
+    struct SignedResponse: Sendable {
+        var response: [UInt8]
+        var validity: OCSPOutcome.Validity
+
+        func outcome(fromCache: Bool) -> OCSPOutcome {
+            OCSPOutcome(response: self.response, status: .successful, validity: self.validity, fromCache: fromCache)
+        }
+    }
+
+    /// Signs a BasicOCSPResponse for `certIDs` (each echoed exactly, RFC 6960 §4.2.1) with the issuer's responder.
+    func sign(issuer: OCSPIssuer, certIDs: [CertID], nonce: OCSPNonce?) async throws -> SignedResponse {
+        let now = self.now()
+        let nextUpdate = now + self.configuration.validitySeconds
+        let thisUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: now)
+        let nextUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: nextUpdate)
+        let snapshot = issuer.status.currentSnapshot
+        var extendedRevoke = false
+        var responses: [SingleResponse] = []
+        responses.reserveCapacity(certIDs.count)
+        for certID in certIDs {
+            let status: CertificateStatus =
+                SerialNumberKey(integerBytes: certID.serialNumber.contentOctets).map {
+                    snapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+                } ?? .unknown
+            let certStatus: CertStatus
+            switch status {
+            case .good:
+                certStatus = .good
+            case .unknown:
+                certStatus = .unknown
+            case .revoked(let revocation):
+                certStatus = .revoked(
+                    RevokedInfo(
+                        revocationTime: try GeneralizedTimeText(
+                            wholeSecondsSince1970: Int64(revocation.time.timeIntervalSince1970.rounded(.down))
+                        ),
+                        revocationReason: revocation.reason
+                    )
+                )
+                if revocation.isForNonIssuedCertificate { extendedRevoke = true }
+            }
+            responses.append(
+                SingleResponse(
+                    certID: certID, certStatus: certStatus, thisUpdate: thisUpdateText, nextUpdate: nextUpdateText))
+        }
+        var extensions: [Certificate.Extension] = []
+        if let nonce { extensions.append(nonce.makeCertificateExtension()) }
+        // RFC 6960 §4.4.8: a "revoked" answer for a non-issued certificate carries the extended-revoke extension.
+        if extendedRevoke { extensions.append(OCSPExtendedRevoke().makeCertificateExtension()) }
+
+        var dataCoder = DER.Serializer()
+        try dataCoder.appendConstructedNode(identifier: .sequence) { coder in  // ResponseData, version v1 not written
+            coder.serializeRawBytes(issuer.responderIDDER)
+            try coder.serialize(thisUpdateText)  // producedAt
+            try coder.serializeSequenceOf(responses)
+            if !extensions.isEmpty {
+                try coder.appendConstructedNode(
+                    identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
+                ) {
+                    coder in
+                    try coder.serializeSequenceOf(extensions)
+                }
+            }
+        }
+        let tbsResponseData = dataCoder.serializedBytes
+        let signature = try await issuer.signer.sign(tbsResponseData)
+
+        var basicCoder = DER.Serializer()
+        try basicCoder.appendConstructedNode(identifier: .sequence) { coder in  // BasicOCSPResponse
+            coder.serializeRawBytes(tbsResponseData)
+            coder.serializeRawBytes(issuer.signatureAlgorithmDER)
+            try coder.serialize(ASN1BitString(bytes: signature[...]))
+            coder.serializeRawBytes(issuer.certsDER)  // [0] EXPLICIT SEQUENCE OF Certificate, delegated only
+        }
+        var coder = DER.Serializer()
+        try coder.appendConstructedNode(identifier: .sequence) { coder in  // OCSPResponse
+            try coder.serialize(OCSPResponseStatus.successful)
+            try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                coder in
+                try coder.appendConstructedNode(identifier: .sequence) { coder in  // ResponseBytes
+                    try coder.serialize(ASN1ObjectIdentifier.OCSP.basicResponse)
+                    try coder.serialize(ASN1OctetString(contentBytes: basicCoder.serializedBytes[...]))
+                }
+            }
+        }
+        let response = coder.serializedBytes
+        let tag = SHA256.hash(data: response).prefix(16).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+        return SignedResponse(
+            response: response,
+            validity: .init(thisUpdate: now, nextUpdate: nextUpdate, producedAt: now, entityTag: "\"\(tag)\"")
+        )
+    }
+
+    static func failure(_ status: OCSPResponseStatus) -> OCSPOutcome {
+        OCSPOutcome(response: OCSPResponse.unsuccessful(status), status: status, validity: nil, fromCache: false)
+    }
+
+    /// Verifies a request signature over the TBSRequest bytes with the first certificate it carries.
+    static func verify(_ signature: OCSPSignature, over tbs: RawDER) -> Bool {
+        guard let first = signature.certs?.first, let certificate = try? Certificate(derEncoded: Array(first.bytes)),
+            let algorithm = Self.certificateSignatureAlgorithm(signature.signatureAlgorithm)
+        else { return false }
+        return certificate.publicKey.isValidSignature(
+            Array(signature.signature.bytes),
+            for: Array(tbs.bytes),
+            signatureAlgorithm: algorithm
+        )
+    }
+
+    static func certificateSignatureAlgorithm(_ identifier: AlgorithmIdentifier) -> Certificate.SignatureAlgorithm? {
+        switch identifier.algorithm {
+        case .SignatureAlgorithm.ecdsaWithSHA256: .ecdsaWithSHA256
+        case .SignatureAlgorithm.ecdsaWithSHA384: .ecdsaWithSHA384
+        case .SignatureAlgorithm.ecdsaWithSHA512: .ecdsaWithSHA512
+        case .SignatureAlgorithm.sha256WithRSAEncryption: .sha256WithRSAEncryption
+        case .SignatureAlgorithm.sha384WithRSAEncryption: .sha384WithRSAEncryption
+        case .SignatureAlgorithm.sha512WithRSAEncryption: .sha512WithRSAEncryption
+        case .SignatureAlgorithm.ed25519: .ed25519
+        default: nil
+        }
+    }
+
+    // MARK: Pre-signing
+
+    /// Signs an answer for every serial every issuer's source knows, in the SHA-1 CertID form most clients send.
+    public func presignAll() async {
+        for (index, issuer) in self.issuers.enumerated() {
+            let snapshot = issuer.status.currentSnapshot
+            for serial in snapshot.entries.keys {
+                await self.presign(serial: serial, issuerIndex: index, certID: issuer.defaultCertID(serial: serial))
+            }
+            self.logger.info(
+                "pre-signed OCSP answers",
+                metadata: ["ocsp.issuer": "\(issuer.label)", "ocsp.answers": "\(snapshot.entries.count)"]
+            )
+        }
+    }
+
+    func presign(serial: SerialNumberKey, issuerIndex: Int, certID: CertID) async {
+        let issuer = self.issuers[issuerIndex]
+        do {
+            let key = Array(try RawDER(encoding: certID).bytes)
+            let status = issuer.status.currentSnapshot.resolve(serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
+            self.cache.store(
+                CachedAnswer(
+                    key: key,
+                    issuerIndex: issuerIndex,
+                    certID: certID,
+                    serial: serial,
+                    status: status,
+                    response: signed.response,
+                    validity: signed.validity
+                )
+            )
+            self.metrics.presigned.increment()
+        } catch {
+            self.logger.error(
+                "pre-signing an OCSP answer failed", metadata: ["error": "\(error)", "ocsp.serial": "\(serial)"])
+        }
+    }
+
+    /// One refresh pass: re-signs answers whose status changed or whose refresh time came, drops answers for serials
+    /// the source no longer knows, and pre-signs serials that appeared. Returns how many answers it signed.
+    @discardableResult
+    public func refresh() async -> Int {
+        let now = self.now()
+        var signed = 0
+        let entries = self.cache.allEntries()
+        for entry in entries {
+            let issuer = self.issuers[entry.issuerIndex]
+            let snapshot = issuer.status.currentSnapshot
+            let current = snapshot.resolve(entry.serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+            if current == .unknown {
+                self.cache.remove(key: entry.key)
+                continue
+            }
+            if current != entry.status || now >= entry.validity.thisUpdate + self.configuration.refreshAfterSeconds {
+                await self.presign(serial: entry.serial, issuerIndex: entry.issuerIndex, certID: entry.certID)
+                signed += 1
+            }
+        }
+        for (index, issuer) in self.issuers.enumerated() {
+            let snapshot = issuer.status.currentSnapshot
+            for serial in snapshot.entries.keys {
+                let certID = issuer.defaultCertID(serial: serial)
+                guard let key = try? Array(RawDER(encoding: certID).bytes), self.cache.entry(for: key) == nil else {
+                    continue
+                }
+                await self.presign(serial: serial, issuerIndex: index, certID: certID)
+                signed += 1
+            }
+        }
+        return signed
+    }
+
+    /// Keeps the cache fresh: a refresh pass every second until shutdown.
+    public func run() async throws {
+        await self.presignAll()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            await self.refresh()
+        }
+    }
+
+    /// Health: every issuer's signer available.
+    public func problems() -> [String] {
+        self.issuers.compactMap { issuer in
+            if case .unavailable(let reason) = issuer.signer.health {
+                return "OCSP signer for \(issuer.label): \(reason)"
+            }
+            return nil
+        }
+    }
+
+    /// How many answers the cache holds.
+    public var cachedAnswerCount: Int { self.cache.count }
+}
