@@ -1,11 +1,20 @@
 import Foundation
 
+// In release builds the members of `struct stat` resolve to the copy of <sys/stat.h> that CoreFoundation's
+// module map owns; with MemberImportVisibility that module must be imported explicitly.
+#if canImport(CoreFoundation)
+    import CoreFoundation
+#endif
 #if canImport(Glibc)
     import Glibc
+    /// The C `struct stat`, named through its module.
+    typealias PlatformStat = Glibc.stat
 #elseif canImport(Musl)
     import Musl
+    typealias PlatformStat = Musl.stat
 #elseif canImport(Darwin)
     import Darwin
+    typealias PlatformStat = Darwin.stat
 #endif
 
 /// What `stat` says about a file, enough to notice any change: an atomic rename-replace gives a new inode; a write
@@ -42,7 +51,7 @@ enum StatusFileReader {
 
     /// The identity of the file at `path`; `nil` when there is none (`ENOENT`, or a missing directory on the way).
     static func identity(path: String) throws(OCSPResponderError) -> FileIdentity? {
-        var status = stat()
+        var status = PlatformStat()
         let result = retryingEINTR { stat(path, &status) }
         if result != 0 {
             let code = errno
@@ -88,7 +97,7 @@ enum StatusFileReader {
     }
 
     private static func identity(descriptor: Int32, path: String) throws(OCSPResponderError) -> FileIdentity {
-        var status = stat()
+        var status = PlatformStat()
         guard retryingEINTR({ fstat(descriptor, &status) }) == 0 else {
             throw self.error(path: path, call: "fstat", errno: errno)
         }
@@ -137,7 +146,7 @@ private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?,
 }
 
 extension FileIdentity {
-    fileprivate init(_ status: stat) {
+    fileprivate init(_ status: PlatformStat) {
         #if canImport(Darwin)
             let modified = status.st_mtimespec
             let changed = status.st_ctimespec
