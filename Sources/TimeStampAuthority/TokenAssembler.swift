@@ -46,11 +46,11 @@ struct TokenAssembler: Sendable {
     init(signer: any Signer, configuration: TSAConfiguration) throws(TSAError) {
         self.signer = signer
         self.digest = signer.scheme.digest
-        let algorithms = try CMSAlgorithms(scheme: signer.scheme)
         let certificate = signer.certificate
         do {
-            self.digestAlgorithmDER = try Self.encode(algorithms.digestAlgorithm)
-            self.signatureAlgorithmDER = try Self.encode(algorithms.signatureAlgorithm)
+            // CMS algorithm identifiers for the signer's scheme (RFC 5754, RFC 5758, RFC 4056, RFC 8419).
+            self.digestAlgorithmDER = try Self.encode(signer.scheme.digestAlgorithmIdentifier)
+            self.signatureAlgorithmDER = try Self.encode(try signer.scheme.signatureAlgorithmIdentifier())
             // Version 1 SignerInfo with issuerAndSerialNumber (RFC 5652 §5.3).
             self.signerIdentifierDER = try Self.encode(
                 SignerIdentifier.issuerAndSerialNumber(IssuerAndSerialNumber(certificate: certificate))
