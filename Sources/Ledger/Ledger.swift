@@ -26,6 +26,8 @@ import Synchronization
 public final class Ledger: Service, Sendable {
     private let path: String
     private let dbPool: DatabasePool
+    /// The pool, for the other tables of the ledger (extensions in this module).
+    var pool: DatabasePool { self.dbPool }
     private let logger: Logger
     private let maxBatchSize: Int
     private let healthProbeInterval: Duration

@@ -44,6 +44,8 @@ enum LedgerStore {
 
     /// The first migration's name; later migrations (OCSP tables…) are appended after it.
     static let firstMigration = "v1-audit-log"
+    /// Pre-signed OCSP answers, kept so that a restart does not re-sign everything at once.
+    static let presignedMigration = "v2-ocsp-presigned"
 
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -77,6 +79,23 @@ enum LedgerStore {
                         record_hash BLOB NOT NULL
                     );
                     CREATE INDEX tsa_audit_serial ON tsa_audit(serial);
+                    """
+            )
+        }
+        migrator.registerMigration(presignedMigration) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ocsp_presigned (
+                        cert_id BLOB PRIMARY KEY,
+                        issuer TEXT NOT NULL,
+                        serial BLOB NOT NULL,
+                        status TEXT NOT NULL,
+                        response BLOB NOT NULL,
+                        this_update INTEGER NOT NULL,
+                        next_update INTEGER NOT NULL,
+                        entity_tag TEXT NOT NULL
+                    );
+                    CREATE INDEX ocsp_presigned_issuer ON ocsp_presigned(issuer);
                     """
             )
         }

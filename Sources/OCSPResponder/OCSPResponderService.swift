@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Ledger
 public import Logging
 import Metrics
 public import PKIMessages
@@ -45,15 +46,20 @@ public final class OCSPResponderService: Service, Sendable {
     let now: @Sendable () -> Int64
     let cache: PresignedCache
     let metrics: OCSPMetrics
+    let store: (any PresignedAnswerStore)?
 
+    /// - Parameter store: where pre-signed answers are kept across restarts (the ledger), so that a restart re-signs
+    ///   only what is due instead of everything at once.
     public init(
         issuers: [OCSPIssuer],
         configuration: OCSPResponderConfiguration,
+        store: (any PresignedAnswerStore)? = nil,
         logger: Logger,
         now: @escaping @Sendable () -> Int64 = OCSPResponderService.systemTime
     ) {
         self.issuers = issuers
         self.configuration = configuration
+        self.store = store
         self.logger = logger
         self.now = now
         self.cache = PresignedCache()
@@ -145,8 +151,8 @@ public final class OCSPResponderService: Service, Sendable {
         }
         do {
             let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
-            // Answers for serials the source knows are kept; unknown serials are not, so that a client cannot grow
-            // the cache with made-up serials.
+            // Answers for serials the source knows are kept (the refresher stores them); unknown serials are not, so
+            // that a client cannot grow the cache with made-up serials.
             if let serial, current != .unknown {
                 self.cache.store(
                     CachedAnswer(
@@ -297,41 +303,113 @@ public final class OCSPResponderService: Service, Sendable {
 
     // MARK: Pre-signing
 
-    /// Signs an answer for every serial every issuer's source knows, in the SHA-1 CertID form most clients send.
+    /// Fills the cache: answers kept in the store that still state the current status and are not due are taken
+    /// as they are; every other serial the sources know is signed now (SHA-1 CertID, the form most clients send).
     public func presignAll() async {
+        let now = self.now()
         for (index, issuer) in self.issuers.enumerated() {
             let snapshot = issuer.status.currentSnapshot
-            for serial in snapshot.entries.keys {
-                await self.presign(serial: serial, issuerIndex: index, certID: issuer.defaultCertID(serial: serial))
+            var reused = 0
+            if let store = self.store {
+                do {
+                    for record in try store.presignedOCSP(issuer: issuer.label, validAt: now) {
+                        guard let certID = try? CertID(derEncoded: record.certID),
+                            let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
+                        else { continue }
+                        let current = snapshot.resolve(serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+                        guard current != .unknown, current.canonicalText == record.status,
+                            now < record.thisUpdate + self.configuration.refreshAfterSeconds
+                        else { continue }
+                        self.cache.store(
+                            CachedAnswer(
+                                key: record.certID,
+                                issuerIndex: index,
+                                certID: certID,
+                                serial: serial,
+                                status: current,
+                                response: record.response,
+                                validity: .init(
+                                    thisUpdate: record.thisUpdate,
+                                    nextUpdate: record.nextUpdate,
+                                    producedAt: record.thisUpdate,
+                                    entityTag: record.entityTag
+                                )
+                            )
+                        )
+                        reused += 1
+                    }
+                } catch {
+                    self.logger.warning(
+                        "the stored pre-signed OCSP answers could not be read; signing them anew",
+                        metadata: ["error": "\(error)"]
+                    )
+                }
             }
+            var signed: [CachedAnswer] = []
+            for serial in snapshot.entries.keys {
+                let certID = issuer.defaultCertID(serial: serial)
+                guard let key = try? Array(RawDER(encoding: certID).bytes), self.cache.entry(for: key) == nil else {
+                    continue
+                }
+                if let answer = await self.presign(serial: serial, issuerIndex: index, certID: certID) {
+                    signed.append(answer)
+                }
+            }
+            await self.persist(signed)
             self.logger.info(
                 "pre-signed OCSP answers",
-                metadata: ["ocsp.issuer": "\(issuer.label)", "ocsp.answers": "\(snapshot.entries.count)"]
+                metadata: [
+                    "ocsp.issuer": "\(issuer.label)", "ocsp.signed": "\(signed.count)", "ocsp.reused": "\(reused)",
+                ]
             )
         }
     }
 
-    func presign(serial: SerialNumberKey, issuerIndex: Int, certID: CertID) async {
+    /// Signs and caches one answer; returns it for the store.
+    func presign(serial: SerialNumberKey, issuerIndex: Int, certID: CertID) async -> CachedAnswer? {
         let issuer = self.issuers[issuerIndex]
         do {
             let key = Array(try RawDER(encoding: certID).bytes)
             let status = issuer.status.currentSnapshot.resolve(serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
             let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
-            self.cache.store(
-                CachedAnswer(
-                    key: key,
-                    issuerIndex: issuerIndex,
-                    certID: certID,
-                    serial: serial,
-                    status: status,
-                    response: signed.response,
-                    validity: signed.validity
-                )
+            let answer = CachedAnswer(
+                key: key,
+                issuerIndex: issuerIndex,
+                certID: certID,
+                serial: serial,
+                status: status,
+                response: signed.response,
+                validity: signed.validity
             )
+            self.cache.store(answer)
             self.metrics.presigned.increment()
+            return answer
         } catch {
             self.logger.error(
                 "pre-signing an OCSP answer failed", metadata: ["error": "\(error)", "ocsp.serial": "\(serial)"])
+            return nil
+        }
+    }
+
+    /// Writes answers to the store; a failure is logged (the answers are still served from memory).
+    func persist(_ answers: [CachedAnswer]) async {
+        guard let store = self.store, !answers.isEmpty else { return }
+        let records = answers.map { answer in
+            PresignedOCSPRecord(
+                certID: answer.key,
+                issuer: self.issuers[answer.issuerIndex].label,
+                serial: answer.serial.bytes,
+                status: answer.status.canonicalText,
+                response: answer.response,
+                thisUpdate: answer.validity.thisUpdate,
+                nextUpdate: answer.validity.nextUpdate,
+                entityTag: answer.validity.entityTag
+            )
+        }
+        do {
+            try await store.storePresignedOCSP(records)
+        } catch {
+            self.logger.warning("pre-signed OCSP answers could not be stored", metadata: ["error": "\(error)"])
         }
     }
 
@@ -340,38 +418,40 @@ public final class OCSPResponderService: Service, Sendable {
     @discardableResult
     public func refresh() async -> Int {
         let now = self.now()
-        var signed = 0
-        let entries = self.cache.allEntries()
-        for entry in entries {
+        var signed: [CachedAnswer] = []
+        for entry in self.cache.allEntries() {
             let issuer = self.issuers[entry.issuerIndex]
-            let snapshot = issuer.status.currentSnapshot
-            let current = snapshot.resolve(entry.serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+            let current = issuer.status.currentSnapshot.resolve(
+                entry.serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
             if current == .unknown {
                 self.cache.remove(key: entry.key)
                 continue
             }
             if current != entry.status || now >= entry.validity.thisUpdate + self.configuration.refreshAfterSeconds {
-                await self.presign(serial: entry.serial, issuerIndex: entry.issuerIndex, certID: entry.certID)
-                signed += 1
+                if let answer = await self.presign(
+                    serial: entry.serial, issuerIndex: entry.issuerIndex, certID: entry.certID)
+                {
+                    signed.append(answer)
+                }
             }
         }
         for (index, issuer) in self.issuers.enumerated() {
-            let snapshot = issuer.status.currentSnapshot
-            for serial in snapshot.entries.keys {
+            for serial in issuer.status.currentSnapshot.entries.keys {
                 let certID = issuer.defaultCertID(serial: serial)
                 guard let key = try? Array(RawDER(encoding: certID).bytes), self.cache.entry(for: key) == nil else {
                     continue
                 }
-                await self.presign(serial: serial, issuerIndex: index, certID: certID)
-                signed += 1
+                if let answer = await self.presign(serial: serial, issuerIndex: index, certID: certID) {
+                    signed.append(answer)
+                }
             }
         }
-        return signed
+        await self.persist(signed)
+        return signed.count
     }
 
     /// Keeps the cache fresh: a refresh pass every second until shutdown.
     public func run() async throws {
-        await self.presignAll()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
             await self.refresh()

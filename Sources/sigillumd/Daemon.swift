@@ -97,6 +97,7 @@ struct Daemon {
                     nonces: configuration.ocsp.nonces == .sign ? .sign : .ignore,
                     requireSignedRequests: configuration.ocsp.requireSignedRequests
                 ),
+                store: ledger,
                 logger: logger
             )
             // Answers are ready before the listeners open.

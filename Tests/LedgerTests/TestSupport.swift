@@ -137,7 +137,7 @@ struct TimedOut: Error, CustomStringConvertible {
 /// Polls `condition` until it holds; throws after `timeout`.
 func waitUntil(
     _ what: String,
-    timeout: Duration = .seconds(20),
+    timeout: Duration = .seconds(120),  // generous: the whole suite shares 2 cores, and openssl runs block test threads
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
