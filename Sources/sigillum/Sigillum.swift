@@ -6,12 +6,13 @@ import Foundation
 struct Sigillum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigillum",
-        abstract: "Client and administration tool for the Sigillum RFC 3161 time-stamp appliance.",
+        abstract: "Client and administration tool for the Sigillum appliance (RFC 3161 time-stamps, RFC 6960 OCSP).",
         subcommands: [
             StampCommand.self,
             InspectCommand.self,
             LedgerCommand.self,
             InitCommand.self,
+            OCSPCommand.self,
         ]
     )
 }
