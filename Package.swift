@@ -144,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OCSPResponderTests",
-            dependencies: ["OCSPResponder", "PKIMessages", "Signing", "DevelopmentPKI", asn1, x509, crypto, logging],
+            dependencies: ["OCSPResponder", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", asn1, x509, crypto, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig", asn1], swiftSettings: strictSettings),

@@ -22,6 +22,9 @@ public final class OCSPIssuer: Sendable {
     public let nonIssuedIsRevoked: Bool
     /// A short name for logs and metrics (the issuer's common name or subject).
     public let label: String
+    /// The key under which this issuer's pre-signed answers are stored: the issuer and the responder certificate
+    /// (SHA-256 of its DER), so that answers signed by a rotated responder are never reused after a restart.
+    let storeKey: String
 
     let nameHashes: [ASN1ObjectIdentifier: [UInt8]]
     let keyHashes: [ASN1ObjectIdentifier: [UInt8]]
@@ -56,6 +59,12 @@ public final class OCSPIssuer: Sendable {
         self.nonIssuedIsRevoked = nonIssuedIsRevoked
         self.isDelegated = delegated
         self.label = certificate.subject.description
+        var responderDER = DER.Serializer()
+        try responderDER.serialize(signer.certificate)
+        let responderHash = SHA256.hash(data: responderDER.serializedBytes).map { byte in
+            (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+        self.storeKey = "\(certificate.subject.description)|\(responderHash)"
 
         let nameInput = CertID.issuerNameHashInput(of: certificate)
         let keyInput = CertID.issuerKeyHashInput(of: certificate)

@@ -142,18 +142,17 @@ public final class OCSPResponderService: Service, Sendable {
             return Self.failure(.malformedRequest)
         }
         let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
-        let current =
-            serial.map { issuer.status.currentSnapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked) }
-            ?? .unknown
+        let snapshot = issuer.status.currentSnapshot  // read once: the status checked, signed and cached agree
+        let current = serial.map { snapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked) } ?? .unknown
         let now = self.now()
         if let entry = self.cache.entry(for: key), entry.status == current, now < entry.validity.nextUpdate {
             return OCSPOutcome(response: entry.response, status: .successful, validity: entry.validity, fromCache: true)
         }
         do {
-            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
-            // Answers for serials the source knows are kept (the refresher stores them); unknown serials are not, so
-            // that a client cannot grow the cache with made-up serials.
-            if let serial, current != .unknown {
+            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil, snapshot: snapshot)
+            // Only serials the source lists are kept in memory (the store gets them at the next refresh or start);
+            // unknown and non-issued serials are not, so that a client cannot grow the cache with made-up serials.
+            if let serial, snapshot.status(of: serial) != nil {
                 self.cache.store(
                     CachedAnswer(
                         key: key,
@@ -186,12 +185,20 @@ public final class OCSPResponderService: Service, Sendable {
     }
 
     /// Signs a BasicOCSPResponse for `certIDs` (each echoed exactly, RFC 6960 §4.2.1) with the issuer's responder.
-    func sign(issuer: OCSPIssuer, certIDs: [CertID], nonce: OCSPNonce?) async throws -> SignedResponse {
+    ///
+    /// The statuses come from `snapshot` (the issuer's current one when nil): callers that label a cache entry with a
+    /// status pass the snapshot they read it from, so that the label and the signed bytes always agree.
+    func sign(
+        issuer: OCSPIssuer,
+        certIDs: [CertID],
+        nonce: OCSPNonce?,
+        snapshot given: StatusSnapshot? = nil
+    ) async throws -> SignedResponse {
         let now = self.now()
         let nextUpdate = now + self.configuration.validitySeconds
         let thisUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: now)
         let nextUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: nextUpdate)
-        let snapshot = issuer.status.currentSnapshot
+        let snapshot = given ?? issuer.status.currentSnapshot
         var extendedRevoke = false
         var responses: [SingleResponse] = []
         responses.reserveCapacity(certIDs.count)
@@ -312,7 +319,7 @@ public final class OCSPResponderService: Service, Sendable {
             var reused = 0
             if let store = self.store {
                 do {
-                    for record in try store.presignedOCSP(issuer: issuer.label, validAt: now) {
+                    for record in try store.presignedOCSP(issuer: issuer.storeKey, validAt: now) {
                         guard let certID = try? CertID(derEncoded: record.certID),
                             let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
                         else { continue }
@@ -370,8 +377,9 @@ public final class OCSPResponderService: Service, Sendable {
         let issuer = self.issuers[issuerIndex]
         do {
             let key = Array(try RawDER(encoding: certID).bytes)
-            let status = issuer.status.currentSnapshot.resolve(serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
-            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil)
+            let snapshot = issuer.status.currentSnapshot
+            let status = snapshot.resolve(serial, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
+            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil, snapshot: snapshot)
             let answer = CachedAnswer(
                 key: key,
                 issuerIndex: issuerIndex,
@@ -397,7 +405,7 @@ public final class OCSPResponderService: Service, Sendable {
         let records = answers.map { answer in
             PresignedOCSPRecord(
                 certID: answer.key,
-                issuer: self.issuers[answer.issuerIndex].label,
+                issuer: self.issuers[answer.issuerIndex].storeKey,
                 serial: answer.serial.bytes,
                 status: answer.status.canonicalText,
                 response: answer.response,
