@@ -22,8 +22,9 @@ public final class OCSPIssuer: Sendable {
     public let nonIssuedIsRevoked: Bool
     /// A short name for logs and metrics (the issuer's common name or subject).
     public let label: String
-    /// The key under which this issuer's pre-signed answers are stored: the issuer and the responder certificate
-    /// (SHA-256 of its DER), so that answers signed by a rotated responder are never reused after a restart.
+    /// The key under which this issuer's pre-signed answers are stored: the issuer, the responder certificate (SHA-256
+    /// of its DER) and the ResponderID form, so that answers signed by a rotated or renamed responder are never reused
+    /// after a restart. The responder adds the validity it signs with.
     let storeKey: String
 
     let nameHashes: [ASN1ObjectIdentifier: [UInt8]]
@@ -64,7 +65,8 @@ public final class OCSPIssuer: Sendable {
         let responderHash = SHA256.hash(data: responderDER.serializedBytes).map { byte in
             (byte < 16 ? "0" : "") + String(byte, radix: 16)
         }.joined()
-        self.storeKey = "\(certificate.subject.description)|\(responderHash)"
+        self.storeKey =
+            "\(certificate.subject.description)|\(responderHash)|\(responderID == .byKey ? "byKey" : "byName")"
 
         let nameInput = CertID.issuerNameHashInput(of: certificate)
         let keyInput = CertID.issuerKeyHashInput(of: certificate)

@@ -319,7 +319,7 @@ public final class OCSPResponderService: Service, Sendable {
             var reused = 0
             if let store = self.store {
                 do {
-                    for record in try store.presignedOCSP(issuer: issuer.storeKey, validAt: now) {
+                    for record in try store.presignedOCSP(issuer: self.storeKey(issuer), validAt: now) {
                         guard let certID = try? CertID(derEncoded: record.certID),
                             let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
                         else { continue }
@@ -399,13 +399,19 @@ public final class OCSPResponderService: Service, Sendable {
         }
     }
 
+    /// The store key of an issuer's answers under this configuration: a changed validity is a new key, so answers
+    /// signed with the old one are not reused.
+    func storeKey(_ issuer: OCSPIssuer) -> String {
+        "\(issuer.storeKey)|validity=\(self.configuration.validitySeconds)"
+    }
+
     /// Writes answers to the store; a failure is logged (the answers are still served from memory).
     func persist(_ answers: [CachedAnswer]) async {
         guard let store = self.store, !answers.isEmpty else { return }
         let records = answers.map { answer in
             PresignedOCSPRecord(
                 certID: answer.key,
-                issuer: self.issuers[answer.issuerIndex].storeKey,
+                issuer: self.storeKey(self.issuers[answer.issuerIndex]),
                 serial: answer.serial.bytes,
                 status: answer.status.canonicalText,
                 response: answer.response,
