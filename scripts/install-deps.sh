@@ -25,7 +25,7 @@ declare -A PROFILE=(
     [build]="libsqlite3-dev libssl-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
     [test]="@run curl sqlite3"
-    [bench]="@test wrk nginx-light|nginx procps"
+    [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }
