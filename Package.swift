@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "TimeStampAuthority", "OCSPResponder", logging, metrics, nioCore,
+                "TimeStampAuthority", "OCSPResponder", "PKIMessages", logging, metrics, nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -24,30 +24,8 @@ enum OCSPRoutes {
     }
 
     static func post(request: Request, responder: OCSPResponderService, limit: Int) async throws -> Response {
-        if let contentType = request.headers[.contentType] {
-            let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            guard mediaType == Self.requestMediaType else {
-                throw HTTPError(
-                    .unsupportedMediaType,
-                    message: "send the OCSPRequest as \(Self.requestMediaType), not \(contentType)\n"
-                )
-            }
-        }
-        if let lengthText = request.headers[.contentLength], let length = Int(lengthText), length > limit {
-            throw HTTPError(
-                .contentTooLarge, headers: [.connection: "close"],
-                message: "the request is larger than \(limit) bytes\n")
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw HTTPError(
-                .contentTooLarge, headers: [.connection: "close"],
-                message: "the request is larger than \(limit) bytes\n")
-        }
+        let body = try await ProtocolBody.collect(
+            request, expecting: Self.requestMediaType, message: "OCSPRequest", limit: limit)
         let outcome = await responder.respond(to: ArraySlice(body.readableBytesView))
         // RFC 5019 §5: answers to POST are not meant for caches; no caching headers.
         return Response(

@@ -76,32 +76,9 @@ public enum PublicService {
         tsa: TimeStampAuthority,
         limit: Int
     ) async throws -> Response {
-        // RFC 3161 §3.4 names application/timestamp-query; a missing type is tolerated (old clients send none).
-        if let contentType = request.headers[.contentType], contentType != Self.queryMediaType {
-            let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            guard mediaType == Self.queryMediaType else {
-                throw HTTPError(
-                    .unsupportedMediaType,
-                    message: "send the TimeStampReq as \(Self.queryMediaType), not \(contentType)\n"
-                )
-            }
-        }
-        // 413 from the announced length, before reading anything; chunked bodies stop at the limit.
-        if let lengthText = request.headers[.contentLength], let length = Int(lengthText), length > limit {
-            throw HTTPError(
-                .contentTooLarge, headers: [.connection: "close"],
-                message: "the request is larger than \(limit) bytes\n")
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw HTTPError(
-                .contentTooLarge, headers: [.connection: "close"],
-                message: "the request is larger than \(limit) bytes\n")
-        }
+        // RFC 3161 §3.4 names application/timestamp-query.
+        let body = try await ProtocolBody.collect(
+            request, expecting: Self.queryMediaType, message: "TimeStampReq", limit: limit)
         let outcome = await tsa.respond(to: ArraySlice(body.readableBytesView), clientAddress: context.clientAddress)
         // Once a request was read, the answer is a TimeStampResp with 200, whatever the status (RFC 3161 §3.4).
         return Response(

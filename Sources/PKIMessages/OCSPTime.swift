@@ -40,10 +40,10 @@ extension GeneralizedTimeText {
 }
 
 /// Proleptic Gregorian calendar arithmetic in UTC, without Foundation (H. Hinnant's `days_from_civil` and
-/// `civil_from_days`), shared by the OCSP and CRL time types.
-enum UTCCalendarArithmetic {
+/// `civil_from_days`), shared by the OCSP and CRL time types, the TSA's genTime and the HTTP dates.
+package enum UTCCalendarArithmetic {
     /// Days since 1970-01-01 of a calendar date.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -53,7 +53,7 @@ enum UTCCalendarArithmetic {
     }
 
     /// The calendar date of a day count since 1970-01-01.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -66,12 +66,14 @@ enum UTCCalendarArithmetic {
     }
 
     /// Seconds since 1970-01-01T00:00:00Z of calendar fields.
-    static func seconds(year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) -> Int64 {
+    package static func seconds(year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64)
+        -> Int64
+    {
         Self.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
     }
 
     /// Whole days since 1970-01-01 and the second of that day (0..<86400), also for instants before 1970.
-    static func split(_ seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
+    package static func split(_ seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {

@@ -171,8 +171,8 @@ func runOpenSSL(_ arguments: [String], in directory: URL) throws -> (status: Int
     // Output goes to files rather than pipes, so that a large output cannot block the child.
     let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("openssl-\(UUID().uuidString).out")
     let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent("openssl-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: outputURL)
         try? FileManager.default.removeItem(at: errorURL)
