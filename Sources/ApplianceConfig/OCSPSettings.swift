@@ -1,4 +1,3 @@
-
 /// The OCSP responder (RFC 6960 / RFC 5019).
 public struct OCSPSettings: Sendable, Hashable {
     /// How requests carrying a nonce are answered.
