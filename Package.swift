@@ -123,8 +123,8 @@ let package = Package(
         .executableTarget(
             name: "sigillum",
             dependencies: [
-                "PKIMessages", "Ledger", "DevelopmentPKI", "Signing", argumentParser, asn1, x509, crypto,
-                nioCore, nioPosix, nioHTTP1,
+                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", argumentParser, asn1, x509,
+                crypto, logging, nioCore, nioPosix, nioHTTP1,
             ],
             swiftSettings: strictSettings
         ),

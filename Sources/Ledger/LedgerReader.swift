@@ -7,7 +7,7 @@ import GRDB
 /// It never writes, migrates or creates the file, and sees one consistent snapshot per call.
 public final class LedgerReader: Sendable {
     private let path: String
-    private let dbPool: DatabasePool
+    let dbPool: DatabasePool
 
     init(path: String) throws {
         self.path = path

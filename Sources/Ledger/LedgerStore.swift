@@ -46,6 +46,8 @@ enum LedgerStore {
     static let firstMigration = "v1-audit-log"
     /// Pre-signed OCSP answers, kept so that a restart does not re-sign everything at once.
     static let presignedMigration = "v2-ocsp-presigned"
+    /// Certificate statuses written by `sigillum ocsp revoke|unrevoke|import-*`, with a per-issuer generation.
+    static let ocspStatusMigration = "v3-ocsp-status"
 
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -96,6 +98,26 @@ enum LedgerStore {
                         entity_tag TEXT NOT NULL
                     );
                     CREATE INDEX ocsp_presigned_issuer ON ocsp_presigned(issuer);
+                    """
+            )
+        }
+        migrator.registerMigration(ocspStatusMigration) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ocsp_status (
+                        issuer TEXT NOT NULL,
+                        serial BLOB NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
+                        revocation_time INTEGER,
+                        reason INTEGER,
+                        invalidity_time INTEGER,
+                        updated_at TEXT NOT NULL,
+                        PRIMARY KEY (issuer, serial)
+                    );
+                    CREATE TABLE ocsp_status_generation (
+                        issuer TEXT PRIMARY KEY,
+                        generation INTEGER NOT NULL
+                    );
                     """
             )
         }

@@ -12,7 +12,7 @@ import X509
 /// `sigillum ocsp CERT --issuer ISSUER`: an RFC 6960 client (§4.1 request, App. A transport, §3.2 checks).
 struct OCSPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ocsp",
+        commandName: "query",
         abstract: "Ask an OCSP responder for a certificate's status and verify the answer (RFC 6960).",
         discussion: """
             The OCSPRequest carries one CertID for CERT: the hash of ISSUER's subject and of its public key (SHA-1 \

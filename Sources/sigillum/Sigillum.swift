@@ -12,7 +12,7 @@ struct Sigillum: AsyncParsableCommand {
             InspectCommand.self,
             LedgerCommand.self,
             InitCommand.self,
-            OCSPCommand.self,
+            OCSPGroupCommand.self,
         ]
     )
 }

@@ -83,7 +83,8 @@ struct Daemon {
             var issuers: [OCSPIssuer] = []
             for (index, settings) in configuration.ocsp.issuers.enumerated() {
                 let issuer = try await startupStep("starting OCSP for \(settings.certificateFile)") {
-                    try await Self.ocspIssuer(settings, index: index, configuration: configuration.ocsp, logger: logger)
+                    try await Self.ocspIssuer(
+                        settings, index: index, configuration: configuration.ocsp, ledger: ledger, logger: logger)
                 }
                 issuers.append(issuer.issuer)
                 statusWatchers.append(issuer.watcher)
@@ -182,34 +183,36 @@ struct Daemon {
         _ settings: OCSPSettings.Issuer,
         index: Int,
         configuration: OCSPSettings,
+        ledger: Ledger,
         logger: Logger
-    ) async throws -> (issuer: OCSPIssuer, watcher: StatusSourceWatcher) {
+    ) async throws -> (issuer: OCSPIssuer, watcher: any Service & StatusLookup) {
         guard let certificate = try CertificateFileReader.readCertificates(atPath: settings.certificateFile).first
         else {
             throw SimpleError("\(settings.certificateFile) holds no certificate")
         }
         let signer = try Self.softwareSigner(settings.signer)
         try await signer.verifyKeyMatchesCertificate()
-        let source: any StatusFileSource
+        let watcherConfiguration = StatusSourceWatcher.Configuration(
+            pollInterval: .milliseconds(configuration.sourcePollMilliseconds),
+            issuerLabel: "issuer\(index)"
+        )
+        let watcher: any Service & StatusLookup
         switch settings.status {
         case .opensslIndex(let path):
-            source = OpenSSLIndexFile(path: path)
+            watcher = try StatusSourceWatcher(
+                source: OpenSSLIndexFile(path: path), configuration: watcherConfiguration, logger: logger)
         case .crl(let path):
-            source = CRLFile(path: path, issuer: certificate)
+            watcher = try StatusSourceWatcher(
+                source: CRLFile(path: path, issuer: certificate), configuration: watcherConfiguration, logger: logger)
         case .ledger:
-            throw SimpleError(
-                "the ledger as OCSP status source comes with `sigillum ocsp revoke|import-*`, which is not available yet; "
-                    + "use status.index or status.crl"
+            // Keyed by the issuer's subject, as `sigillum ocsp revoke|import-*` writes it (OCSPIssuer.label).
+            watcher = try LedgerStatusSource(
+                ledger: ledger,
+                issuer: certificate.subject.description,
+                configuration: watcherConfiguration,
+                logger: logger
             )
         }
-        let watcher = try StatusSourceWatcher(
-            source: source,
-            configuration: .init(
-                pollInterval: .milliseconds(configuration.sourcePollMilliseconds),
-                issuerLabel: "issuer\(index)"
-            ),
-            logger: logger
-        )
         let issuer = try OCSPIssuer(
             certificate: certificate,
             signer: signer,
