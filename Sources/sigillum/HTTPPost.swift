@@ -98,19 +98,61 @@ struct HTTPPostResponse: Sendable {
     }
 }
 
-/// A one-shot HTTP/1.1 POST over SwiftNIO: one connection, one request, `Connection: close`.
+/// One-shot HTTP/1.1 exchanges over SwiftNIO: one connection, one request, `Connection: close`.
 ///
 /// The whole exchange (connect, send, receive) is bounded by `timeout`; the body is capped at `maxBodyBytes`.
+/// `service` names what is expected at the other end ("TSA", "OCSP responder") in the error advice.
 enum HTTPPost {
     static let defaultMaxBodyBytes = 1 << 20
 
+    /// POSTs `body` as `contentType`.
     static func post(
         to url: HTTPURL,
         contentType: String,
         accept: String,
         body: [UInt8],
         timeout: TimeAmount,
+        service: String = "TSA",
         maxBodyBytes: Int = HTTPPost.defaultMaxBodyBytes
+    ) async throws(CLIError) -> HTTPPostResponse {
+        try await self.exchange(
+            method: .POST,
+            url: url,
+            body: (contentType, body),
+            accept: accept,
+            timeout: timeout,
+            service: service,
+            maxBodyBytes: maxBodyBytes
+        )
+    }
+
+    /// GETs `url` (e.g. an RFC 6960 App. A.1 OCSP GET).
+    static func get(
+        _ url: HTTPURL,
+        accept: String,
+        timeout: TimeAmount,
+        service: String,
+        maxBodyBytes: Int = HTTPPost.defaultMaxBodyBytes
+    ) async throws(CLIError) -> HTTPPostResponse {
+        try await self.exchange(
+            method: .GET,
+            url: url,
+            body: nil,
+            accept: accept,
+            timeout: timeout,
+            service: service,
+            maxBodyBytes: maxBodyBytes
+        )
+    }
+
+    static func exchange(
+        method: HTTPMethod,
+        url: HTTPURL,
+        body: (contentType: String, bytes: [UInt8])?,
+        accept: String,
+        timeout: TimeAmount,
+        service: String,
+        maxBodyBytes: Int
     ) async throws(CLIError) -> HTTPPostResponse {
         let deadline = NIODeadline.now() + timeout
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
@@ -132,13 +174,13 @@ enum HTTPPost {
             if timedOut {
                 throw CLIError(
                     "connecting to \(url.authority) timed out after \(Self.seconds(timeout)); "
-                        + "is the TSA running and reachable? (--timeout changes the limit)",
+                        + "is the \(service) running and reachable? (--timeout changes the limit)",
                     exitCode: 2
                 )
             }
             throw CLIError(
                 "cannot connect to \(url.authority) (\(Self.connectionFailure(error))); "
-                    + "is the TSA running? (check --url)",
+                    + "is the \(service) running? (check --url)",
                 exitCode: 2
             )
         }
@@ -150,15 +192,15 @@ enum HTTPPost {
 
         do {
             let response = try await channel.executeThenClose { inbound, outbound -> HTTPPostResponse? in
-                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.target)
+                var head = HTTPRequestHead(version: .http1_1, method: method, uri: url.target)
                 head.headers.add(name: "Host", value: url.hostHeader)
-                head.headers.add(name: "Content-Type", value: contentType)
+                if let body { head.headers.add(name: "Content-Type", value: body.contentType) }
                 head.headers.add(name: "Accept", value: accept)
-                head.headers.add(name: "Content-Length", value: String(body.count))
+                if let body { head.headers.add(name: "Content-Length", value: String(body.bytes.count)) }
                 head.headers.add(name: "Connection", value: "close")
                 head.headers.add(name: "User-Agent", value: "sigillum")
                 try await outbound.write(.head(head))
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body.bytes)))) }
                 try await outbound.write(.end(nil))
 
                 var responseHead: HTTPResponseHead?
@@ -171,7 +213,7 @@ enum HTTPPost {
                     case .body(var chunk):
                         guard collected.readableBytes + chunk.readableBytes <= maxBodyBytes else {
                             throw CLIError(
-                                "the response body from \(url) exceeds \(maxBodyBytes) bytes; is this a TSA?",
+                                "the response body from \(url) exceeds \(maxBodyBytes) bytes; is this a \(service)?",
                                 exitCode: 2
                             )
                         }

@@ -135,20 +135,22 @@ struct OCSPCommand: AsyncParsableCommand {
             let shownURL: HTTPURL
             if self.useGET {
                 shownURL = Self.getURL(endpoint, request: request)
-                reply = try await OCSPHTTPGet.get(shownURL, accept: "application/ocsp-response", timeout: timeout)
+                reply = try await HTTPPost.get(
+                    shownURL,
+                    accept: "application/ocsp-response",
+                    timeout: timeout,
+                    service: "OCSP responder"
+                )
             } else {
                 shownURL = endpoint
-                do {
-                    reply = try await HTTPPost.post(
-                        to: endpoint,
-                        contentType: "application/ocsp-request",
-                        accept: "application/ocsp-response",
-                        body: request,
-                        timeout: timeout
-                    )
-                } catch {
-                    throw Self.aboutOCSP(error)
-                }
+                reply = try await HTTPPost.post(
+                    to: endpoint,
+                    contentType: "application/ocsp-request",
+                    accept: "application/ocsp-response",
+                    body: request,
+                    timeout: timeout,
+                    service: "OCSP responder"
+                )
             }
             try Self.checkHTTP(reply, from: endpoint)
             answer = reply.body
@@ -365,15 +367,6 @@ struct OCSPCommand: AsyncParsableCommand {
         return url
     }
 
-    /// `HTTPPost`'s transport errors with their advice about a TSA turned into advice about an OCSP responder.
-    static func aboutOCSP(_ error: CLIError) -> CLIError {
-        var error = error
-        error.message = error.message
-            .replacingOccurrences(of: "is the TSA running", with: "is the OCSP responder running")
-            .replacingOccurrences(of: "is this a TSA?", with: "is this an OCSP responder?")
-        return error
-    }
-
     /// RFC 6960 App. A.1: a 200 answer of type application/ocsp-response.
     static func checkHTTP(_ answer: HTTPPostResponse, from endpoint: HTTPURL) throws(CLIError) {
         guard answer.status == .ok else {
@@ -412,111 +405,6 @@ enum OCSPCertIDHash: String, ExpressibleByArgument, CaseIterable, Sendable {
         switch self {
         case .sha1: Array(Insecure.SHA1.hash(data: bytes))
         case .sha256: Array(SHA256.hash(data: bytes))
-        }
-    }
-}
-
-/// A one-shot HTTP/1.1 GET over SwiftNIO, the counterpart of `HTTPPost.post` for RFC 6960 App. A.1 GET requests:
-/// one connection, `Connection: close`, the whole exchange bounded by `timeout`, the body capped at `maxBodyBytes`.
-enum OCSPHTTPGet {
-    static func get(
-        _ url: HTTPURL,
-        accept: String,
-        timeout: TimeAmount,
-        maxBodyBytes: Int = HTTPPost.defaultMaxBodyBytes
-    ) async throws(CLIError) -> HTTPPostResponse {
-        let deadline = NIODeadline.now() + timeout
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-        do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: url.host, port: url.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                            wrappingChannelSynchronously: channel
-                        )
-                    }
-                }
-        } catch {
-            var timedOut = NIODeadline.now() >= deadline
-            if case .connectTimeout = error as? ChannelError { timedOut = true }
-            if timedOut {
-                throw CLIError(
-                    "connecting to \(url.authority) timed out after \(HTTPPost.seconds(timeout)); "
-                        + "is the OCSP responder running and reachable? (--timeout changes the limit)",
-                    exitCode: 2
-                )
-            }
-            throw CLIError(
-                "cannot connect to \(url.authority) (\(HTTPPost.connectionFailure(error))); "
-                    + "is the OCSP responder running? (check --url)",
-                exitCode: 2
-            )
-        }
-
-        // Closing the channel at the deadline ends the exchange wherever it is.
-        let rawChannel = channel.channel
-        let timer = rawChannel.eventLoop.scheduleTask(deadline: deadline) { rawChannel.close(promise: nil) }
-        defer { timer.cancel() }
-
-        do {
-            let response = try await channel.executeThenClose { inbound, outbound -> HTTPPostResponse? in
-                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target)
-                head.headers.add(name: "Host", value: url.hostHeader)
-                head.headers.add(name: "Accept", value: accept)
-                head.headers.add(name: "Connection", value: "close")
-                head.headers.add(name: "User-Agent", value: "sigillum")
-                try await outbound.write(.head(head))
-                try await outbound.write(.end(nil))
-
-                var responseHead: HTTPResponseHead?
-                var collected = ByteBuffer()
-                for try await part in inbound {
-                    switch part {
-                    case .head(let received):
-                        responseHead = received
-                        collected.clear()
-                    case .body(var chunk):
-                        guard collected.readableBytes + chunk.readableBytes <= maxBodyBytes else {
-                            throw CLIError(
-                                "the response body from \(url.authority) exceeds \(maxBodyBytes) bytes; "
-                                    + "is this an OCSP responder?",
-                                exitCode: 2
-                            )
-                        }
-                        collected.writeBuffer(&chunk)
-                    case .end:
-                        guard let received = responseHead else { continue }
-                        if (100..<200).contains(received.status.code) {
-                            responseHead = nil
-                            continue
-                        }
-                        return HTTPPostResponse(
-                            status: received.status,
-                            headers: received.headers,
-                            body: collected.readBytes(length: collected.readableBytes) ?? []
-                        )
-                    }
-                }
-                return nil
-            }
-            guard let response else {
-                throw CLIError(
-                    "\(url.authority) closed the connection before a complete HTTP response", exitCode: 2)
-            }
-            return response
-        } catch {
-            if NIODeadline.now() >= deadline {
-                throw CLIError(
-                    "no complete response from \(url.authority) within \(HTTPPost.seconds(timeout)) "
-                        + "(--timeout changes the limit)",
-                    exitCode: 2
-                )
-            }
-            if let error = error as? CLIError { throw error }
-            throw CLIError("HTTP GET to \(url.authority) failed: \(error)", exitCode: 2)
         }
     }
 }
