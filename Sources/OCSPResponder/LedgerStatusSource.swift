@@ -1,5 +1,5 @@
 import Dispatch
-public import Foundation
+import Foundation
 public import Ledger
 public import Logging
 package import Metrics
@@ -163,16 +163,7 @@ public final class LedgerStatusSource: Service, StatusLookup, Sendable {
     /// The poll loop: a ``checkForChange()`` every poll interval until cancelled or a graceful shutdown begins.
     public func run() async throws {
         self.logger.debug("OCSP ledger status poll started")
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: self.pollInterval)
-                } catch {
-                    break
-                }
-                _ = await self.checkForChange()
-            }
-        }
+        await pollUntilShutdown(every: self.pollInterval) { _ = await self.checkForChange() }
         self.logger.debug("OCSP ledger status poll stopped")
     }
 

@@ -180,16 +180,7 @@ public final class StatusSourceWatcher: Service, StatusLookup, Sendable {
     /// The watch loop: a ``checkForChange()`` every poll interval until cancelled or a graceful shutdown begins.
     public func run() async throws {
         self.logger.debug("OCSP status source watch started")
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: self.pollInterval)
-                } catch {
-                    break
-                }
-                _ = await self.checkForChange()
-            }
-        }
+        await pollUntilShutdown(every: self.pollInterval) { _ = await self.checkForChange() }
         self.logger.debug("OCSP status source watch stopped")
     }
 
