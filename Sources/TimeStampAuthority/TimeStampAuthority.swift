@@ -122,7 +122,11 @@ public final class TimeStampAuthority: Sendable {
         do {
             let node = try DER.parse(bytes)  // rejects trailing bytes
             request = try TimeStampReq(derEncoded: node)
-            imprintDER = Self.messageImprintEncoding(in: node) ?? []
+            // The client's MessageImprint bytes, copied into TSTInfo unchanged (present once the request parsed).
+            guard let encoded = Self.messageImprintEncoding(in: node) else {
+                throw ASN1Error.invalidASN1Object(reason: "TimeStampReq without a MessageImprint")
+            }
+            imprintDER = encoded
         } catch {
             // The parser's reason goes to the debug log only: it names source locations, not the client's mistake.
             self.logger.debug("undecodable request", metadata: ["error": "\(error)"])
