@@ -281,3 +281,27 @@ extension StringProtocol {
         return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }
+
+extension HTTPPostResponse {
+    /// Requires a 200 answer of `mediaType`; otherwise a CLIError saying what came instead (with the body's text
+    /// when the server explained itself, and `pathHint` on 404).
+    func requireOK(mediaType: String, from endpoint: HTTPURL, pathHint: String, service: String) throws(CLIError) {
+        guard self.status == .ok else {
+            var message = "\(endpoint) answered HTTP \(self.status.code) \(self.status.reasonPhrase)"
+            let type = self.mediaType ?? ""
+            if type.hasPrefix("text/") || type == "application/json", !self.body.isEmpty {
+                let text = String(decoding: self.body.prefix(300), as: UTF8.self)
+                message += ": " + text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            }
+            if self.status == .notFound { message += "; check the path of --url (\(pathHint))" }
+            throw CLIError(message, exitCode: 2)
+        }
+        guard self.mediaType == mediaType else {
+            throw CLIError(
+                "\(endpoint) answered Content-Type '\(self.headers.first(name: "content-type") ?? "(none)")', "
+                    + "not \(mediaType); is --url \(service)?",
+                exitCode: 2
+            )
+        }
+    }
+}

@@ -369,23 +369,12 @@ struct OCSPCommand: AsyncParsableCommand {
 
     /// RFC 6960 App. A.1: a 200 answer of type application/ocsp-response.
     static func checkHTTP(_ answer: HTTPPostResponse, from endpoint: HTTPURL) throws(CLIError) {
-        guard answer.status == .ok else {
-            var message = "\(endpoint) answered HTTP \(answer.status.code) \(answer.status.reasonPhrase)"
-            let type = answer.mediaType ?? ""
-            if type.hasPrefix("text/") || type == "application/json", !answer.body.isEmpty {
-                let text = String(decoding: answer.body.prefix(300), as: UTF8.self)
-                message += ": " + text.split(whereSeparator: \.isNewline).joined(separator: " ")
-            }
-            if answer.status == .notFound { message += "; check the path of --url (sigillumd serves /ocsp)" }
-            throw CLIError(message, exitCode: 2)
-        }
-        guard answer.mediaType == "application/ocsp-response" else {
-            throw CLIError(
-                "\(endpoint) answered Content-Type '\(answer.headers.first(name: "content-type") ?? "(none)")', "
-                    + "not application/ocsp-response; is --url an OCSP responder?",
-                exitCode: 2
-            )
-        }
+        try answer.requireOK(
+            mediaType: "application/ocsp-response",
+            from: endpoint,
+            pathHint: "sigillumd serves /ocsp",
+            service: "an OCSP responder"
+        )
     }
 }
 

@@ -154,23 +154,12 @@ struct StampCommand: AsyncParsableCommand {
 
     /// RFC 3161 §3.4: a 200 answer of type application/timestamp-reply.
     static func checkHTTP(_ answer: HTTPPostResponse, from endpoint: HTTPURL) throws(CLIError) {
-        guard answer.status == .ok else {
-            var message = "\(endpoint) answered HTTP \(answer.status.code) \(answer.status.reasonPhrase)"
-            let type = answer.mediaType ?? ""
-            if type.hasPrefix("text/") || type == "application/json", !answer.body.isEmpty {
-                let text = String(decoding: answer.body.prefix(300), as: UTF8.self)
-                message += ": " + text.split(whereSeparator: \.isNewline).joined(separator: " ")
-            }
-            if answer.status == .notFound { message += "; check the path of --url (the TSA listens on /tsa)" }
-            throw CLIError(message, exitCode: 2)
-        }
-        guard answer.mediaType == "application/timestamp-reply" else {
-            throw CLIError(
-                "\(endpoint) answered Content-Type '\(answer.headers.first(name: "content-type") ?? "(none)")', "
-                    + "not application/timestamp-reply; is --url a time-stamp service?",
-                exitCode: 2
-            )
-        }
+        try answer.requireOK(
+            mediaType: "application/timestamp-reply",
+            from: endpoint,
+            pathHint: "the TSA listens on /tsa",
+            service: "a time-stamp service"
+        )
     }
 
     /// The client checks of RFC 3161 §2.4.2 on a granted response; returns the parsed token.
