@@ -9,8 +9,6 @@ public struct TSAError: Error, Hashable, CustomStringConvertible {
         public static let certificateValidity = Code(name: "certificateValidity")
         /// The configuration handed to the TSA is inconsistent.
         public static let configuration = Code(name: "configuration")
-        /// The signer's algorithm cannot be used for tokens.
-        public static let unsupportedSigner = Code(name: "unsupportedSigner")
         /// A constant part of the token could not be encoded.
         public static let encoding = Code(name: "encoding")
         public var description: String { self.name }
