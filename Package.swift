@@ -56,7 +56,11 @@ let package = Package(
 
         // MARK: UTC clock state
         .target(name: "CSysClock"),
-        .target(name: "ClockDiscipline", dependencies: ["CSysClock", lifecycle], swiftSettings: strictSettings),
+        .target(
+            name: "ClockDiscipline",
+            dependencies: ["CSysClock", lifecycle, logging, metrics, nioCore, nioPosix],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: Durable records
         .target(
@@ -147,10 +151,15 @@ let package = Package(
             dependencies: ["OCSPResponder", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", asn1, x509, crypto, logging],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "ClockDisciplineTests",
+            dependencies: ["ClockDiscipline", logging, nioCore, nioPosix],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ApplianceConfigTests", dependencies: ["ApplianceConfig", asn1], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PKIMessages", asn1, x509],
+            dependencies: ["PKIMessages", "ClockDiscipline", asn1, x509],
             exclude: ["Scripts"],
             swiftSettings: strictSettings
         ),
