@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "TimeStampAuthority", "OCSPResponder", "PKIMessages", logging, metrics, nioCore,
+                "TimeStampAuthority", "OCSPResponder", "ClockDiscipline", "PKIMessages", logging, metrics, nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -15,6 +15,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var ledger: LedgerSettings
     public var tsa: TSASettings
     public var ocsp: OCSPSettings
+    public var clock: ClockSettings
     /// True when this is the embedded development default (creates the development PKI).
     public var isDevelopmentDefault: Bool
 
@@ -26,6 +27,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
         ledger: LedgerSettings,
         tsa: TSASettings,
         ocsp: OCSPSettings = OCSPSettings(),
+        clock: ClockSettings = ClockSettings(),
         isDevelopmentDefault: Bool
     ) {
         self.stateDirectory = stateDirectory
@@ -35,6 +37,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
         self.ledger = ledger
         self.tsa = tsa
         self.ocsp = ocsp
+        self.clock = clock
         self.isDevelopmentDefault = isDevelopmentDefault
     }
 }
@@ -171,14 +174,6 @@ public enum ImprintHashAlgorithm: String, Sendable, Hashable, CaseIterable {
     public static let defaults: [ImprintHashAlgorithm] = [.sha256, .sha384, .sha512, .sha3_256, .sha3_384, .sha3_512]
 }
 
-/// Which clock gate protects the TSA.
-public enum ClockGateMode: String, Sendable, Hashable, CaseIterable {
-    /// Refuse tokens (timeNotAvailable) while the kernel reports STA_UNSYNC.
-    case kernel
-    /// No gate (development only: these machines have no NTP discipline).
-    case disabled
-}
-
 /// The time-stamping service.
 public struct TSASettings: Sendable, Hashable {
     public var enabled: Bool
@@ -187,15 +182,18 @@ public struct TSASettings: Sendable, Hashable {
     public var policies: [PolicySettings]
     public var defaultPolicy: ASN1ObjectIdentifier
     public var acceptedHashAlgorithms: [ImprintHashAlgorithm]
-    /// The accuracy stated in tokens, in microseconds; 0 leaves the field out.
+    /// The accuracy stated in tokens, in microseconds; 0 leaves the field out. Ignored with ``dynamicAccuracy``.
     public var accuracyMicroseconds: Int64
+    /// `accuracy: dynamic`: each token states the clock's error bound at issue, rounded up to the millisecond.
+    public var dynamicAccuracy: Bool
+    /// How long a request may wait for the clock to pass the last issued genTime.
+    public var orderingWaitMilliseconds: Int
     /// TSTInfo `ordering`.
     public var ordering: Bool
     /// Put the TSU certificate's subject into TSTInfo `tsa`.
     public var includeTSAName: Bool
     /// With certReq, include the issuing chain as well as the TSU certificate.
     public var includeChain: Bool
-    public var clockGate: ClockGateMode
 
     public init(
         enabled: Bool = true,
@@ -207,7 +205,8 @@ public struct TSASettings: Sendable, Hashable {
         ordering: Bool = false,
         includeTSAName: Bool = false,
         includeChain: Bool = false,
-        clockGate: ClockGateMode = .kernel
+        dynamicAccuracy: Bool = false,
+        orderingWaitMilliseconds: Int = 5
     ) {
         self.enabled = enabled
         self.signer = signer
@@ -218,6 +217,7 @@ public struct TSASettings: Sendable, Hashable {
         self.ordering = ordering
         self.includeTSAName = includeTSAName
         self.includeChain = includeChain
-        self.clockGate = clockGate
+        self.dynamicAccuracy = dynamicAccuracy
+        self.orderingWaitMilliseconds = orderingWaitMilliseconds
     }
 }

@@ -11,6 +11,7 @@ struct ConfigurationFile: Decodable {
     var ledger: Ledger?
     var tsa: TSA?
     var ocsp: OCSP?
+    var clock: Clock?
 
     struct HTTP: Decodable {
         var maxRequestBytes: Int?
@@ -37,10 +38,48 @@ struct ConfigurationFile: Decodable {
         var `default`: Bool?
     }
 
+    /// `accuracy: {seconds, millis, micros}`, or `accuracy: dynamic` for the clock bound at the moment of issue.
     struct Accuracy: Decodable {
         var seconds: Int?
         var millis: Int?
         var micros: Int?
+        /// The single value given instead of a mapping; only `dynamic` is valid (checked by the loader).
+        var word: String?
+        var dynamic: Bool { self.word == "dynamic" }
+
+        init(seconds: Int? = nil, millis: Int? = nil, micros: Int? = nil, word: String? = nil) {
+            self.seconds = seconds
+            self.millis = millis
+            self.micros = micros
+            self.word = word
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case seconds, millis, micros
+        }
+
+        init(from decoder: any Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                self.word = text
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.seconds = try container.decodeIfPresent(Int.self, forKey: .seconds)
+            self.millis = try container.decodeIfPresent(Int.self, forKey: .millis)
+            self.micros = try container.decodeIfPresent(Int.self, forKey: .micros)
+        }
+    }
+
+    struct Clock: Decodable {
+        var enforce: Bool?
+        var servers: [String]?
+        var probeInterval: Double?
+        var probeTimeout: Double?
+        var maxError: Double?
+        var reopenAfter: Int?
+        var leapMargin: Double?
+        var chrony: String?
+        var chronySocket: String?
     }
 
     struct TSA: Decodable {
@@ -52,7 +91,7 @@ struct ConfigurationFile: Decodable {
         var ordering: Bool?
         var includeTSAName: Bool?
         var includeChain: Bool?
-        var clockGate: String?
+        var orderingWaitMillis: Int?
     }
 
     struct OCSPStatus: Decodable {
@@ -96,11 +135,16 @@ struct ConfigurationFile: Decodable {
             "signer": signerSchema,
             "policies": .sequence(.mapping(["oid": .scalar, "qualified": .scalar, "default": .scalar])),
             "acceptedHashAlgorithms": .sequence(.scalar),
-            "accuracy": .mapping(["seconds": .scalar, "millis": .scalar, "micros": .scalar]),
+            "accuracy": .scalarOrMapping(["seconds": .scalar, "millis": .scalar, "micros": .scalar]),
             "ordering": .scalar,
             "includeTSAName": .scalar,
             "includeChain": .scalar,
-            "clockGate": .scalar,
+            "orderingWaitMillis": .scalar,
+        ]),
+        "clock": .mapping([
+            "enforce": .scalar, "servers": .sequence(.scalar), "probeInterval": .scalar, "probeTimeout": .scalar,
+            "maxError": .scalar, "reopenAfter": .scalar, "leapMargin": .scalar, "chrony": .scalar,
+            "chronySocket": .scalar,
         ]),
         "ocsp": .mapping([
             "enabled": .scalar,
@@ -128,6 +172,8 @@ indirect enum KeySchema: Sendable {
     case scalar
     case sequence(KeySchema)
     case mapping([String: KeySchema])
+    /// A single value or a mapping with these keys (e.g. `accuracy: dynamic` or `accuracy: {millis: 500}`).
+    case scalarOrMapping([String: KeySchema])
 
     func check(_ node: Node, path: String) throws(ConfigError) {
         switch (self, node) {
@@ -144,11 +190,13 @@ indirect enum KeySchema: Sendable {
             for (index, value) in sequence.enumerated() {
                 try element.check(value, path: "\(path)[\(index)]")
             }
-        case (.scalar, .scalar):
+        case (.scalar, .scalar), (.scalarOrMapping, .scalar):
             return
+        case (.scalarOrMapping(let keys), .mapping):
+            try KeySchema.mapping(keys).check(node, path: path)
         case (_, .scalar(let scalar)) where scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null":
             return  // an empty value: the default applies
-        case (.mapping, _):
+        case (.mapping, _), (.scalarOrMapping, _):
             throw .invalid(path.isEmpty ? "(top level)" : path, "expected a mapping of settings")
         case (.sequence, _):
             throw .invalid(path, "expected a list")

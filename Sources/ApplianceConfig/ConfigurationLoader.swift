@@ -7,11 +7,23 @@ public struct ConfigurationOverrides: Sendable, Hashable {
     public var stateDirectory: String?
     public var listen: String?
     public var adminListen: String?
+    /// `--ntp-server` (repeatable): replaces the file's servers and enforces the clock gate.
+    public var ntpServers: [String]
+    /// `--probe-interval SECONDS`.
+    public var probeIntervalSeconds: Double?
+    /// `--max-clock-error SECONDS`.
+    public var maximumClockErrorSeconds: Double?
 
-    public init(stateDirectory: String? = nil, listen: String? = nil, adminListen: String? = nil) {
+    public init(
+        stateDirectory: String? = nil, listen: String? = nil, adminListen: String? = nil, ntpServers: [String] = [],
+        probeIntervalSeconds: Double? = nil, maximumClockErrorSeconds: Double? = nil
+    ) {
         self.stateDirectory = stateDirectory
         self.listen = listen
         self.adminListen = adminListen
+        self.ntpServers = ntpServers
+        self.probeIntervalSeconds = probeIntervalSeconds
+        self.maximumClockErrorSeconds = maximumClockErrorSeconds
     }
 }
 
@@ -70,7 +82,8 @@ public enum ConfigurationLoader {
     }
 
     /// The embedded development default: development PKI paths under the state directory, both policies of the
-    /// development PKI (the ETSI best-practices policy marked qualified), and no clock gate.
+    /// development PKI (the ETSI best-practices policy marked qualified), and a clock gate that probes nothing and
+    /// stays open (saying so in `/status` and at start-up) unless `--ntp-server` names servers.
     public static func embeddedDefault(
         overrides: ConfigurationOverrides = .init(),
         environment: [String: String]
@@ -94,8 +107,9 @@ public enum ConfigurationLoader {
             ordering: false,
             includeTSAName: true,
             includeChain: false,
-            clockGate: ClockGateMode.disabled.rawValue
+            orderingWaitMillis: 5
         )
+        file.clock = ConfigurationFile.Clock(enforce: false, servers: [], chrony: "off")
         file.ocsp = ConfigurationFile.OCSP(
             enabled: true,
             issuers: [
@@ -160,6 +174,7 @@ public enum ConfigurationLoader {
 
         let tsa = try self.validateTSA(file.tsa, stateDirectory: stateDirectory)
         let ocsp = try self.validateOCSP(file.ocsp, stateDirectory: stateDirectory)
+        let clock = try self.validateClock(file.clock, overrides: overrides, isDevelopment: isDevelopment)
         return ApplianceConfiguration(
             stateDirectory: stateDirectory,
             listen: listen,
@@ -168,6 +183,7 @@ public enum ConfigurationLoader {
             ledger: ledger,
             tsa: tsa,
             ocsp: ocsp,
+            clock: clock,
             isDevelopmentDefault: isDevelopment
         )
     }
@@ -221,7 +237,10 @@ public enum ConfigurationLoader {
         }
 
         var accuracy: Int64 = 1_000_000
-        if let value = tsa.accuracy {
+        if let word = tsa.accuracy?.word, word != "dynamic" {
+            throw .invalid("tsa.accuracy", "\"\(word)\" is neither `dynamic` nor a mapping of seconds, millis, micros")
+        }
+        if let value = tsa.accuracy, !value.dynamic {
             let seconds = value.seconds ?? 0
             let millis = value.millis ?? 0
             let micros = value.micros ?? 0
@@ -237,9 +256,9 @@ public enum ConfigurationLoader {
             accuracy = Int64(seconds) * 1_000_000 + Int64(millis) * 1000 + Int64(micros)
         }
 
-        let gateText = tsa.clockGate ?? ClockGateMode.kernel.rawValue
-        guard let gate = ClockGateMode(rawValue: gateText) else {
-            throw .invalid("tsa.clockGate", "\"\(gateText)\" is not one of: kernel, disabled")
+        let orderingWait = tsa.orderingWaitMillis ?? 5
+        guard (0...1000).contains(orderingWait) else {
+            throw .invalid("tsa.orderingWaitMillis", "\(orderingWait) is outside 0…1000")
         }
 
         return TSASettings(
@@ -252,7 +271,8 @@ public enum ConfigurationLoader {
             ordering: tsa.ordering ?? false,
             includeTSAName: tsa.includeTSAName ?? false,
             includeChain: tsa.includeChain ?? false,
-            clockGate: gate
+            dynamicAccuracy: tsa.accuracy?.dynamic ?? false,
+            orderingWaitMilliseconds: orderingWait
         )
     }
 

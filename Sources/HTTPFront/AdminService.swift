@@ -1,3 +1,4 @@
+public import ClockDiscipline
 import Foundation
 public import Hummingbird
 public import Logging
@@ -7,7 +8,8 @@ public import Prometheus
 public import TimeStampAuthority
 import X509
 
-/// The admin listener: `GET /health`, `GET /metrics`, `GET /status`. Never expose it publicly.
+/// The admin listener: `GET /` (status page), `GET /health`, `GET /metrics`, `GET /status`,
+/// `GET /status/clock-history`. Never expose it publicly.
 public enum AdminService {
     /// What `/status` reports besides health.
     public struct StatusInfo: Sendable {
@@ -26,6 +28,7 @@ public enum AdminService {
         port: Int,
         tsa: TimeStampAuthority?,
         ocsp: OCSPResponderService?,
+        clock: ClockMonitor?,
         registry: PrometheusCollectorRegistry,
         status: StatusInfo,
         logger: Logger,
@@ -35,8 +38,24 @@ public enum AdminService {
         router.middlewares.add(
             MethodGuardMiddleware(allowed: [
                 "/health": [.get, .head], "/metrics": [.get, .head], "/status": [.get, .head],
+                "/status/clock-history": [.get, .head], "/": [.get, .head],
             ])
         )
+        router.get("/") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    // Self-contained: nothing is loaded from elsewhere, and nothing may be.
+                    .contentSecurityPolicy:
+                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: StatusPage.html))
+            )
+        }
+        router.get("/status/clock-history") { _, _ -> Response in
+            try Self.json(ClockHistoryBody(points: clock?.history() ?? []), status: .ok)
+        }
         router.get("/health") { _, _ -> Response in
             // 200 only when every enabled service can serve.
             let health = tsa?.health()
@@ -45,6 +64,12 @@ public enum AdminService {
                 status: problems.isEmpty ? "ok" : "unavailable",
                 problems: problems,
                 tsa: health.map { .init(serving: $0.isServing, signer: $0.signer, clockGate: $0.clockGate) },
+                clock: clock.map { clock in
+                    let report = clock.report()
+                    return .init(
+                        enforced: report.gate.enforced, open: report.gate.open, reason: report.gate.reason,
+                        boundSeconds: report.boundSeconds)
+                },
                 ocsp: ocsp.map { .init(serving: $0.problems().isEmpty, cachedAnswers: $0.cachedAnswerCount) }
             )
             return try Self.json(body, status: problems.isEmpty ? .ok : .serviceUnavailable)
@@ -73,9 +98,14 @@ public enum AdminService {
                         clockGate: health.clockGate,
                         certificateSubject: tsa.certificate.subject.description,
                         serialInstanceID: String(tsa.serialInstanceID, radix: 16),
-                        serialEpoch: tsa.serialEpoch
+                        serialEpoch: tsa.serialEpoch,
+                        counts: tsa.counts
                     )
-                }
+                },
+                ocsp: ocsp.map {
+                    .init(serving: $0.problems().isEmpty, problems: $0.problems(), cachedAnswers: $0.cachedAnswerCount)
+                },
+                clock: clock?.report()
             )
             return try Self.json(body, status: .ok)
         }
@@ -97,10 +127,17 @@ public enum AdminService {
             var serving: Bool
             var cachedAnswers: Int
         }
+        struct Clock: Encodable {
+            var enforced: Bool
+            var open: Bool
+            var reason: String?
+            var boundSeconds: Double?
+        }
         var status: String
         var problems: [String]
         /// Absent when the TSA is disabled.
         var tsa: TSA?
+        var clock: Clock?
         /// Absent when the OCSP responder is disabled.
         var ocsp: OCSP?
     }
@@ -114,12 +151,24 @@ public enum AdminService {
             var certificateSubject: String
             var serialInstanceID: String
             var serialEpoch: UInt32
+            var counts: TSACounts
+        }
+        struct OCSP: Encodable {
+            var serving: Bool
+            var problems: [String]
+            var cachedAnswers: Int
         }
         var version: String
         var stateDirectory: String
         var publicURL: String
         /// Absent when the TSA is disabled.
         var tsa: TSA?
+        var ocsp: OCSP?
+        var clock: ClockReport?
+    }
+
+    struct ClockHistoryBody: Encodable {
+        var points: [ClockHistoryPoint]
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {

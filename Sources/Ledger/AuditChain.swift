@@ -22,6 +22,13 @@ import Crypto
 ///   ‖ O(accuracy_us)                       8 bytes, big-endian two's complement
 ///   ‖ F(committed_at)                      UTF-8, e.g. "2026-11-25T01:45:00.123Z"
 ///
+/// Records with clock evidence (every record since migration `v4-clock-evidence`, recognised by a non-NULL
+/// `clock_gate`) use the tag "sigillum-tsa-audit-v2" and append, after committed_at:
+///
+///   ‖ O(gen_time_us)                       8 bytes, big-endian two's complement
+///   ‖ O(clock_bound_us)                    8 bytes, big-endian two's complement
+///   ‖ F(clock_gate)                        UTF-8
+///
 /// F(x) = length of x as 4 bytes big-endian ‖ x
 /// O(x) = F(x) when present, or the 4 bytes FF FF FF FF (and nothing else) when absent
 /// ```
@@ -34,6 +41,8 @@ import Crypto
 package enum AuditChain {
     /// The format tag that opens every encoding.
     static let formatTag: [UInt8] = Array("sigillum-tsa-audit-v1".utf8)
+    /// The format tag of records with clock evidence.
+    static let formatTagV2: [UInt8] = Array("sigillum-tsa-audit-v2".utf8)
 
     /// The `prev_hash` of record 1.
     static let genesisHash = [UInt8](repeating: 0, count: 32)
@@ -62,7 +71,7 @@ package enum AuditChain {
     ) -> [UInt8] {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: previousHash)
-        appendField(formatTag, to: &scratch)
+        appendField(record.clockGate == nil ? formatTag : formatTagV2, to: &scratch)
         appendInteger(UInt64(bitPattern: sequence), byteCount: 8, to: &scratch)
         appendInteger(UInt64(instanceID), byteCount: 4, to: &scratch)
         appendField(record.serialNumber, to: &scratch)
@@ -87,6 +96,16 @@ package enum AuditChain {
             scratch.append(contentsOf: absentMarker)
         }
         appendField(committedAt.utf8, to: &scratch)
+        if let gate = record.clockGate {
+            for value in [record.genTimeMicros, record.clockBoundMicros] {
+                if let value {
+                    appendInteger(UInt64(bitPattern: value), byteCount: 8, to: &scratch)
+                } else {
+                    scratch.append(contentsOf: absentMarker)
+                }
+            }
+            appendField(gate.utf8, to: &scratch)
+        }
         // withUnsafeBytes copies in one go; Array(digest) would iterate the Sequence byte by byte.
         return SHA256.hash(data: scratch).withUnsafeBytes { Array($0) }
     }

@@ -438,6 +438,17 @@ public final class Ledger: Service, Sendable {
         try LedgerStore.read(self.dbPool, "verify the audit chain") { try LedgerStore.verifyChain($0) }
     }
 
+    /// The latest genTime this instance issued, in microseconds since 1970, or nil before its first token.
+    ///
+    /// The TSA starts its genTime sequence after it, so that genTime strictly increases across restarts and
+    /// backward clock steps (EN 319 422 ordering).
+    public func lastGenTimeMicroseconds() throws -> Int64? {
+        let instanceID = self.instanceID
+        return try LedgerStore.read(self.dbPool, "read the last genTime") {
+            try LedgerStore.lastGenTimeMicroseconds($0, instanceID: instanceID)
+        }
+    }
+
     /// The number of stored audit records.
     public func auditRecordCount() throws -> Int {
         try LedgerStore.read(self.dbPool, "count the audit records") { try LedgerStore.auditRecordCount($0) }

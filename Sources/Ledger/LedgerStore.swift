@@ -38,6 +38,11 @@ struct StoredAuditRow {
 ///   client TEXT, token_sha256 BLOB NOT NULL, accuracy_us INTEGER, committed_at TEXT NOT NULL,
 ///   prev_hash BLOB NOT NULL, record_hash BLOB NOT NULL);
 /// CREATE INDEX tsa_audit_serial ON tsa_audit(serial);
+/// -- v4-clock-evidence:
+/// ALTER TABLE tsa_audit ADD COLUMN gen_time_us INTEGER;     -- genTime, µs since 1970
+/// ALTER TABLE tsa_audit ADD COLUMN clock_bound_us INTEGER;  -- the clock's error bound at issue
+/// ALTER TABLE tsa_audit ADD COLUMN clock_gate TEXT;         -- 'open' or 'disabled'
+/// CREATE INDEX tsa_audit_gen_time ON tsa_audit(gen_time_us);
 /// ```
 enum LedgerStore {
     // MARK: Schema
@@ -48,6 +53,8 @@ enum LedgerStore {
     static let presignedMigration = "v2-ocsp-presigned"
     /// Certificate statuses written by `sigillum ocsp revoke|unrevoke|import-*`, with a per-issuer generation.
     static let ocspStatusMigration = "v3-ocsp-status"
+    /// The clock evidence of each token (EN 319 421) and genTime as a number, for ordering across restarts.
+    static let clockEvidenceMigration = "v4-clock-evidence"
 
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -118,6 +125,26 @@ enum LedgerStore {
                         issuer TEXT PRIMARY KEY,
                         generation INTEGER NOT NULL
                     );
+                    """
+            )
+        }
+        migrator.registerMigration(clockEvidenceMigration) { db in
+            // Older records get gen_time_us from their text (YYYYMMDDhhmmss[.f]Z), so that ordering holds across
+            // the upgrade too; their clock columns stay NULL (and their chain hashes unchanged).
+            try db.execute(
+                sql: """
+                    ALTER TABLE tsa_audit ADD COLUMN gen_time_us INTEGER;
+                    ALTER TABLE tsa_audit ADD COLUMN clock_bound_us INTEGER;
+                    ALTER TABLE tsa_audit ADD COLUMN clock_gate TEXT;
+                    UPDATE tsa_audit SET gen_time_us =
+                        CAST(strftime('%s', substr(gen_time, 1, 4) || '-' || substr(gen_time, 5, 2) || '-'
+                            || substr(gen_time, 7, 2) || ' ' || substr(gen_time, 9, 2) || ':'
+                            || substr(gen_time, 11, 2) || ':' || substr(gen_time, 13, 2)) AS INTEGER) * 1000000
+                        + CASE WHEN substr(gen_time, 15, 1) = '.'
+                            THEN CAST(substr(substr(gen_time, 16, length(gen_time) - 16) || '000000', 1, 6)
+                                AS INTEGER)
+                            ELSE 0 END;
+                    CREATE INDEX tsa_audit_gen_time ON tsa_audit(gen_time_us);
                     """
             )
         }
@@ -217,9 +244,10 @@ enum LedgerStore {
 
     private static let insertSQL = """
         INSERT INTO tsa_audit (seq, instance_id, serial, gen_time, policy, hash_alg, imprint, nonce, client,
-                               token_sha256, accuracy_us, committed_at, prev_hash, record_hash)
+                               token_sha256, accuracy_us, committed_at, prev_hash, record_hash, gen_time_us,
+                               clock_bound_us, clock_gate)
         VALUES (?, ?, COALESCE(?, X''), ?, ?, ?, COALESCE(?, X''), CASE WHEN ? THEN COALESCE(?, X'') END, ?,
-                ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?)
         """
     // GRDB binds an empty Data as NULL, hence COALESCE for blobs that may be empty, and a
     // presence flag for the nonce (an empty nonce and no nonce are different records).
@@ -270,6 +298,9 @@ enum LedgerStore {
                 committedAt,
                 previousHashData,
                 hashData,
+                record.genTimeMicros,
+                record.clockBoundMicros,
+                record.clockGate,
             ])
             receipts.append(TimeStampAuditReceipt(sequence: sequence, recordHash: hash))
             previousHash = hash
@@ -309,8 +340,14 @@ enum LedgerStore {
 
     private static let recordColumns = """
         seq, instance_id, serial, gen_time, policy, hash_alg, imprint, nonce, client, token_sha256, accuracy_us,
-        committed_at, prev_hash, record_hash
+        committed_at, prev_hash, record_hash, gen_time_us, clock_bound_us, clock_gate
         """
+
+    /// The largest genTime (microseconds since 1970) of the records this instance wrote.
+    static func lastGenTimeMicroseconds(_ db: Database, instanceID: UInt32) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT MAX(gen_time_us) FROM tsa_audit WHERE instance_id = ?", arguments: [Int64(instanceID)])
+    }
 
     static func auditRecordCount(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tsa_audit") ?? 0
@@ -403,6 +440,16 @@ enum LedgerStore {
             return fail("prev_hash")
         }
         guard let recordHash = blob(row[13]) else { return fail("record_hash") }
+        var optionalIntegers: [Int64?] = []
+        for (index, column) in [(14, "gen_time_us"), (15, "clock_bound_us")] {
+            let value: DatabaseValue = row[index]
+            let number = integer(value)
+            guard number != nil || value.isNull else { return fail(column) }
+            optionalIntegers.append(number)
+        }
+        let gateValue: DatabaseValue = row[16]
+        let clockGate = text(gateValue)
+        guard clockGate != nil || gateValue.isNull else { return fail("clock_gate") }
         decoded.record = StoredAuditRecord(
             sequence: sequence,
             instanceID: instanceID,
@@ -415,7 +462,10 @@ enum LedgerStore {
                 nonce: nonce,
                 clientAddress: client,
                 tokenSHA256: tokenSHA256,
-                accuracyMicros: accuracy
+                accuracyMicros: accuracy,
+                genTimeMicros: optionalIntegers[0],
+                clockBoundMicros: optionalIntegers[1],
+                clockGate: clockGate
             ),
             committedAt: committedAt,
             previousHash: previousHash,

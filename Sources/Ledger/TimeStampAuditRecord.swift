@@ -29,6 +29,18 @@ public struct TimeStampAuditRecord: Sendable, Hashable {
     /// The accuracy stated in the token in microseconds, or `nil` when the token states none.
     public var accuracyMicros: Int64?
 
+    /// genTime as microseconds since 1970, for ordering across restarts (``Ledger/lastGenTimeMicroseconds()``);
+    /// `nil` only in records written before the clock monitor.
+    public var genTimeMicros: Int64?
+
+    /// The clock's error bound when the token was issued, in microseconds (rounded up), when one was proven.
+    public var clockBoundMicros: Int64?
+
+    /// The clock gate's state when the token was issued: `open`, or `disabled` in development; `nil` only in
+    /// records written before the clock monitor. With ``clockBoundMicros`` this is the EN 319 421 evidence
+    /// that the token was issued while UTC was known within the bound.
+    public var clockGate: String?
+
     /// Creates an audit record.
     public init(
         serialNumber: [UInt8],
@@ -39,7 +51,10 @@ public struct TimeStampAuditRecord: Sendable, Hashable {
         nonce: [UInt8]? = nil,
         clientAddress: String? = nil,
         tokenSHA256: [UInt8],
-        accuracyMicros: Int64? = nil
+        accuracyMicros: Int64? = nil,
+        genTimeMicros: Int64? = nil,
+        clockBoundMicros: Int64? = nil,
+        clockGate: String? = nil
     ) {
         self.serialNumber = serialNumber
         self.genTime = genTime
@@ -50,6 +65,9 @@ public struct TimeStampAuditRecord: Sendable, Hashable {
         self.clientAddress = clientAddress
         self.tokenSHA256 = tokenSHA256
         self.accuracyMicros = accuracyMicros
+        self.genTimeMicros = genTimeMicros
+        self.clockBoundMicros = clockBoundMicros
+        self.clockGate = clockGate
     }
 }
 

@@ -61,8 +61,15 @@ public struct TSAConfiguration: Sendable, Hashable {
     /// The policy of tokens whose request names none; must be one of `policies`.
     public var defaultPolicy: ASN1ObjectIdentifier
     public var acceptedHashes: [ImprintHash]
-    /// The accuracy stated in each token, in microseconds; 0 leaves `accuracy` out.
+    /// The accuracy stated in each token, in microseconds; 0 leaves `accuracy` out. Ignored when
+    /// ``dynamicAccuracy`` is set.
     public var accuracyMicroseconds: Int64
+    /// State the clock's error bound at the moment of issue, rounded up to the next millisecond, as the accuracy
+    /// of each token (never less than the bound); tokens are refused while no bound is proven.
+    public var dynamicAccuracy: Bool
+    /// How long a request may wait for the wall clock to pass the last issued genTime (after a backward step or a
+    /// restart) before it is refused with timeNotAvailable.
+    public var maximumOrderingWait: Duration
     /// TSTInfo `ordering` (RFC 3161 §2.4.2).
     public var ordering: Bool
     /// Put the TSU certificate subject into TSTInfo `tsa` as a directoryName.
@@ -75,6 +82,8 @@ public struct TSAConfiguration: Sendable, Hashable {
         defaultPolicy: ASN1ObjectIdentifier,
         acceptedHashes: [ImprintHash] = [.sha256, .sha384, .sha512, .sha3_256, .sha3_384, .sha3_512],
         accuracyMicroseconds: Int64 = 1_000_000,
+        dynamicAccuracy: Bool = false,
+        maximumOrderingWait: Duration = .milliseconds(5),
         ordering: Bool = false,
         includeTSAName: Bool = false,
         includeChain: Bool = false
@@ -83,17 +92,14 @@ public struct TSAConfiguration: Sendable, Hashable {
         self.defaultPolicy = defaultPolicy
         self.acceptedHashes = acceptedHashes
         self.accuracyMicroseconds = accuracyMicroseconds
+        self.dynamicAccuracy = dynamicAccuracy
+        self.maximumOrderingWait = maximumOrderingWait
         self.ordering = ordering
         self.includeTSAName = includeTSAName
         self.includeChain = includeChain
     }
 
-    /// How many fraction digits genTime carries: none when the accuracy is a second or more (RFC 3161 §2.4.2
-    /// asks for no more precision than is meaningful), milliseconds when the accuracy is whole milliseconds or
-    /// absent, microseconds otherwise.
-    public var genTimeFractionDigits: Int {
-        if self.accuracyMicroseconds >= 1_000_000 { return 0 }
-        if self.accuracyMicroseconds % 1000 == 0 { return 3 }
-        return 6
-    }
+    /// genTime carries microseconds (trailing zeros dropped, RFC 3161 §2.4.2), whatever the accuracy: genTime
+    /// strictly increases across the instance's tokens, and a coarser grain would limit it to one token per grain.
+    public var genTimeFractionDigits: Int { 6 }
 }

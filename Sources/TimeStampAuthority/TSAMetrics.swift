@@ -1,5 +1,26 @@
 import Metrics
 import PKIMessages
+import Synchronization
+
+/// Plain counts since start, for `/status` and the status page (Prometheus has the same as counters).
+public struct TSACounts: Sendable, Hashable, Codable {
+    public var granted: Int
+    public var rejected: Int
+    public var refusedForTime: Int
+}
+
+/// The atomics behind ``TSACounts``.
+final class TSACounters: Sendable {
+    let granted = Atomic<Int>(0)
+    let rejected = Atomic<Int>(0)
+    let refusedForTime = Atomic<Int>(0)
+
+    var snapshot: TSACounts {
+        TSACounts(
+            granted: self.granted.load(ordering: .relaxed), rejected: self.rejected.load(ordering: .relaxed),
+            refusedForTime: self.refusedForTime.load(ordering: .relaxed))
+    }
+}
 
 /// The TSA's metrics, created once with fixed dimensions (outcome and failInfo names only: never serials, nonces
 /// or client addresses).
@@ -9,6 +30,9 @@ struct TSAMetrics: Sendable {
     let otherRejection: Counter
     let duration: Timer
     let tokens: Counter
+    /// Stamps refused because UTC was not proven (gate closed, bound above the accuracy, clock behind genTime).
+    let refusedForTime: Counter
+    let counters = TSACounters()
 
     static let failures: [PKIFailureInfo] = [
         .badAlg, .badRequest, .badDataFormat, .timeNotAvailable, .unacceptedPolicy, .unacceptedExtension,
@@ -32,9 +56,11 @@ struct TSAMetrics: Sendable {
         )
         self.duration = Timer(label: "sigillum_tsa_request_duration_seconds", preferredDisplayUnit: .seconds)
         self.tokens = Counter(label: "sigillum_tsa_tokens_issued_total")
+        self.refusedForTime = Counter(label: "sigillum_tsa_refused_for_time_total")
     }
 
     func record(failure: PKIFailureInfo) {
         (self.rejections[failure] ?? self.otherRejection).increment()
+        self.counters.rejected.add(1, ordering: .relaxed)
     }
 }

@@ -6,6 +6,8 @@ public import Ledger
 public protocol TimeStampAuditLog: Sendable {
     func append(_ record: TimeStampAuditRecord) async throws -> TimeStampAuditReceipt
     var isHealthy: Bool { get }
+    /// The latest genTime already issued (µs since 1970), where the genTime sequence resumes after a restart.
+    func lastGenTimeMicroseconds() throws -> Int64?
 }
 
 extension Ledger: TimeStampAuditLog {}

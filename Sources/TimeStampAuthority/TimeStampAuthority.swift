@@ -7,6 +7,7 @@ public import Logging
 public import PKIMessages
 public import Signing
 import SwiftASN1
+import Synchronization
 public import X509
 
 /// What the TSA answered: the TimeStampResp DER and a summary for logs and metrics.
@@ -41,7 +42,11 @@ public struct TSAHealth: Sendable, Hashable {
 /// 4. a requested policy is one of ours → else unacceptedPolicy;
 /// 5. no extensions, since this TSA recognises none (§2.4.1) → else unacceptedExtension;
 /// 6. the clock gate is open → else timeNotAvailable;
-/// 7. the signer is available and the signature succeeds, and the audit record commits → else systemFailure.
+/// 7. the signer is available → else systemFailure;
+/// 8. genTime can be taken strictly after the last issued one (``GenTimeSequencer``), and the accuracy stated is
+///    at least the clock's error bound at that moment → else timeNotAvailable;
+/// 9. the signature succeeds and the audit record (with the clock bound and gate state the token was issued
+///    under) commits → else systemFailure.
 /// A granted token is returned only after its audit record is durable.
 public final class TimeStampAuthority: Sendable {
     let configuration: TSAConfiguration
@@ -50,6 +55,7 @@ public final class TimeStampAuthority: Sendable {
     let auditLog: any TimeStampAuditLog
     let clockGate: any ClockGate
     let serials: SerialNumberGenerator
+    let sequencer: GenTimeSequencer
     let acceptedHashes: [ASN1ObjectIdentifier: ImprintHash]
     let logger: Logger
     let metrics: TSAMetrics
@@ -85,6 +91,15 @@ public final class TimeStampAuthority: Sendable {
         self.auditLog = auditLog
         self.clockGate = clockGate
         self.serials = serials
+        let lastGenTime: Int64?
+        do {
+            lastGenTime = try auditLog.lastGenTimeMicroseconds()
+        } catch {
+            throw TSAError.make(
+                .configuration, "the last issued genTime cannot be read from the audit log", cause: error)
+        }
+        self.sequencer = GenTimeSequencer(
+            after: lastGenTime, maximumWait: configuration.maximumOrderingWait, now: now)
         var accepted: [ASN1ObjectIdentifier: ImprintHash] = [:]
         for hash in configuration.acceptedHashes { accepted[hash.oid] = hash }
         self.acceptedHashes = accepted
@@ -112,6 +127,7 @@ public final class TimeStampAuthority: Sendable {
         } else {
             self.metrics.granted.increment()
             self.metrics.tokens.increment()
+            self.metrics.counters.granted.add(1, ordering: .relaxed)
         }
         return outcome
     }
@@ -165,14 +181,41 @@ public final class TimeStampAuthority: Sendable {
         }
         let gate = self.clockGate.decision()
         guard gate.isOpen else {
-            return self.reject(.timeNotAvailable, gate.reason ?? "the time source is not available")
+            return self.refuseForTime(gate.reason ?? "the time source is not available")
         }
         if case .unavailable(let reason) = self.signer.health {
             return self.reject(.systemFailure, "the signer is unavailable: \(reason)")
         }
+        let time: (seconds: Int64, nanoseconds: Int64)
+        do {
+            time = try await self.sequencer.next()
+        } catch {
+            return self.refuseForTime(
+                "the clock reads \(error.microseconds) µs before the last issued genTime; tokens resume when it "
+                    + "passes it (genTime never goes backwards)")
+        }
+        // The accuracy stated is never less than the clock's error bound at the moment of issue.
+        let accuracyDER: [UInt8]
+        let accuracyMicros: Int64?
+        if self.configuration.dynamicAccuracy {
+            guard let bound = gate.boundNanoseconds else {
+                return self.refuseForTime("no clock error bound is proven, and the accuracy is the bound (dynamic)")
+            }
+            let dynamic = TokenAssembler.dynamicAccuracy(boundNanoseconds: bound)
+            guard !dynamic.der.isEmpty else { return self.reject(.systemFailure, "the accuracy could not be encoded") }
+            (accuracyDER, accuracyMicros) = (dynamic.der, dynamic.microseconds)
+        } else {
+            if gate.enforced, let bound = gate.boundNanoseconds, let stated = self.assembler.accuracyMicroseconds,
+                bound > stated * 1000
+            {
+                return self.refuseForTime(
+                    "the clock error bound \(ClockEvaluation.seconds(bound)) exceeds the stated accuracy "
+                        + "\(ClockEvaluation.seconds(stated * 1000))")
+            }
+            (accuracyDER, accuracyMicros) = (self.assembler.accuracyDER, self.assembler.accuracyMicroseconds)
+        }
 
         let serial = self.serials.next()
-        let time = self.now()
         // The formatter writes `YYYYMMDDhhmmss[.f]Z` by construction (RFC 3161 §2.4.2); it is not parsed back.
         let genTime = GenTimeFormatter.format(
             seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
@@ -184,6 +227,7 @@ public final class TimeStampAuthority: Sendable {
                 messageImprintDER: imprintDER,
                 serial: serial,
                 genTime: genTime,
+                accuracyDER: accuracyDER,
                 nonce: request.nonce
             )
             signed = try await self.assembler.grantedResponse(tstInfo: tstInfo, includeCertificates: request.certReq)
@@ -206,7 +250,10 @@ public final class TimeStampAuthority: Sendable {
             nonce: request.nonce.map { Array($0.contentOctets) },
             clientAddress: clientAddress,
             tokenSHA256: SHA256.hash(data: signed.response[signed.token]).withUnsafeBytes { Array($0) },
-            accuracyMicros: self.assembler.accuracyMicroseconds
+            accuracyMicros: accuracyMicros,
+            genTimeMicros: time.seconds * 1_000_000 + time.nanoseconds / 1000,
+            clockBoundMicros: gate.boundNanoseconds.map { ($0 + 999) / 1000 },
+            clockGate: gate.stateText
         )
         do {
             _ = try await self.auditLog.append(record)
@@ -227,6 +274,13 @@ public final class TimeStampAuthority: Sendable {
         var iterator = children.makeIterator()
         _ = iterator.next()
         return iterator.next()?.encodedBytes
+    }
+
+    /// A timeNotAvailable rejection, counted as a stamp refused for time.
+    func refuseForTime(_ reason: String) -> TimeStampOutcome {
+        self.metrics.refusedForTime.increment()
+        self.metrics.counters.refusedForTime.add(1, ordering: .relaxed)
+        return self.reject(.timeNotAvailable, reason)
     }
 
     func reject(_ failure: PKIFailureInfo, _ reason: String) -> TimeStampOutcome {
@@ -261,6 +315,14 @@ public final class TimeStampAuthority: Sendable {
         if !gate.isOpen {
             problems.append("clock: \(gate.reason ?? "closed")")
         }
+        if let last = self.sequencer.lastIssued {
+            let time = self.now()
+            let behind = last - (time.seconds * 1_000_000 + time.nanoseconds / 1000)
+            if behind > self.sequencer.maximumWaitMicroseconds {
+                problems.append(
+                    "clock: the wall clock is \(ClockEvaluation.seconds(behind * 1000)) behind the last issued genTime")
+            }
+        }
         return TSAHealth(
             isServing: problems.isEmpty,
             problems: problems,
@@ -268,6 +330,9 @@ public final class TimeStampAuthority: Sendable {
             clockGate: self.clockGate.gateDescription
         )
     }
+
+    /// Tokens granted and requests rejected since start.
+    public var counts: TSACounts { self.metrics.counters.snapshot }
 
     /// The TSU certificate.
     public var certificate: Certificate { self.signer.certificate }

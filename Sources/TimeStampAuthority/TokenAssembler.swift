@@ -84,7 +84,7 @@ struct TokenAssembler: Sendable {
                 certificateSet, identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
             self.certificatesDER = coder.serializedBytes
 
-            if configuration.accuracyMicroseconds > 0 {
+            if configuration.accuracyMicroseconds > 0 && !configuration.dynamicAccuracy {
                 self.accuracyDER = try Self.encode(Accuracy(totalMicroseconds: configuration.accuracyMicroseconds))
                 self.accuracyMicroseconds = configuration.accuracyMicroseconds
             } else {
@@ -164,13 +164,14 @@ struct TokenAssembler: Sendable {
         messageImprintDER: ArraySlice<UInt8>,
         serial: DERInteger,
         genTime: String,
+        accuracyDER: [UInt8],
         nonce: DERInteger?
     ) -> [UInt8] {
         let genTimeBytes = genTime.utf8
         var content = Self.version1DER.count + policy.oidDER.count + messageImprintDER.count
         content += DERLength.elementSize(serial.contentOctets.count)
         content += DERLength.elementSize(genTimeBytes.count)
-        content += self.accuracyDER.count
+        content += accuracyDER.count
         if self.ordering { content += 3 }
         if let nonce { content += DERLength.elementSize(nonce.contentOctets.count) }
         content += self.tsaNameDER.count + policy.extensionsDER.count
@@ -185,7 +186,7 @@ struct TokenAssembler: Sendable {
         out.append(contentsOf: serial.contentOctets)
         DERLength.appendHeader(tag: 0x18, contentLength: genTimeBytes.count, to: &out)
         out.append(contentsOf: genTimeBytes)
-        out.append(contentsOf: self.accuracyDER)
+        out.append(contentsOf: accuracyDER)
         if self.ordering { out.append(contentsOf: [0x01, 0x01, 0xFF]) }  // DEFAULT FALSE is never written
         if let nonce {
             DERLength.appendHeader(tag: 0x02, contentLength: nonce.contentOctets.count, to: &out)
@@ -194,6 +195,18 @@ struct TokenAssembler: Sendable {
         out.append(contentsOf: self.tsaNameDER)
         out.append(contentsOf: policy.extensionsDER)
         return out
+    }
+
+    /// The Accuracy of a token whose accuracy is the clock bound: whole milliseconds, at least the bound.
+    ///
+    /// - Parameter boundNanoseconds: the error bound at the moment of issue.
+    /// - Returns: the encoded Accuracy and its value in microseconds.
+    static func dynamicAccuracy(boundNanoseconds: Int64) -> (der: [UInt8], microseconds: Int64) {
+        let milliseconds = max(1, (max(0, boundNanoseconds) + 999_999) / 1_000_000)
+        let accuracy = Accuracy(totalMicroseconds: milliseconds * 1000)
+        // An Accuracy of small integers always encodes; an empty field would only leave accuracy out.
+        let der = (try? Self.encode(accuracy)) ?? []
+        return (der, milliseconds * 1000)
     }
 
     /// id-signedData, encoded.

@@ -19,9 +19,11 @@ struct Banner: Sendable {
             self.configuration.ocsp.enabled
                 ? "  OCSP (RFC 6960): POST http://\(host):\(publicPort)/ocsp, GET http://\(host):\(publicPort)/ocsp/{base64}"
                 : "  OCSP (RFC 6960): disabled",
+            "  status page:     http://\(adminHost):\(adminPort)/",
             "  health:          http://\(adminHost):\(adminPort)/health",
             "  metrics:         http://\(adminHost):\(adminPort)/metrics",
             "  state:           \(state)",
+            "  clock gate:      " + Self.clockLine(self.configuration.clock),
         ]
         if self.configuration.isDevelopmentDefault && self.configuration.tsa.enabled {
             // The sample files live in the state directory: nothing shared in /tmp to collide with or be planted.
@@ -51,6 +53,14 @@ struct Banner: Sendable {
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         logger.info("serving", metadata: ["http.public": "\(tsaURL)", "http.admin": "\(adminHost):\(adminPort)"])
+    }
+
+    static func clockLine(_ clock: ClockSettings) -> String {
+        guard clock.enforce else {
+            return "disabled (development: tokens without proof of UTC; --ntp-server HOST[:PORT] enforces it)"
+        }
+        let servers = clock.servers.isEmpty ? "kernel/chrony only" : clock.servers.joined(separator: ", ")
+        return "enforced, max error \(clock.maximumErrorSeconds) s, every \(clock.probeIntervalSeconds) s: \(servers)"
     }
 
     static func urlHost(_ host: String) -> String {

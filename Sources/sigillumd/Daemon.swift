@@ -55,20 +55,31 @@ struct Daemon {
         }
         let epoch = try await startupStep("starting a serial-number epoch in the ledger") { try ledger.beginEpoch() }
 
+        let clock = ClockMonitor(
+            configuration: Self.clockConfiguration(configuration.clock),
+            sources: SystemClockSources(
+                servers: configuration.clock.servers,
+                probeTimeout: .seconds(configuration.clock.probeTimeoutSeconds),
+                chrony: configuration.clock.chrony == "auto",
+                chronySocket: configuration.clock.chronySocket
+            ),
+            logger: logger
+        )
+        // The clock status is known before the listeners open.
+        let firstCheck = await clock.checkNow()
+        Self.logClockAtStartup(clock, firstCheck, logger: logger)
+
         var tsa: TimeStampAuthority?
-        var gateService: (any Service)?
         if configuration.tsa.enabled {
             let signer = try await startupStep("loading the TSA signer") {
                 try Self.softwareSigner(configuration.tsa.signer)
             }
-            let (gate, service) = Self.clockGate(configuration.tsa.clockGate)
-            gateService = service
             tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.certificateFile)") {
                 try await TimeStampAuthority(
                     configuration: Self.tsaConfiguration(configuration.tsa),
                     signer: signer,
                     auditLog: ledger,
-                    clockGate: gate,
+                    clockGate: clock,
                     serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
                     logger: logger
                 )
@@ -128,6 +139,7 @@ struct Daemon {
             port: configuration.adminListen.port,
             tsa: tsa,
             ocsp: ocsp,
+            clock: clock,
             registry: registry,
             status: .init(
                 version: SigillumVersion.current,
@@ -144,7 +156,7 @@ struct Daemon {
         // Start order = dependency order; graceful shutdown runs in reverse, so the listeners stop first and the
         // ledger drains its last batch last.
         var services: [any Service] = [ledger]
-        if let gateService { services.append(gateService) }
+        services.append(clock)
         services.append(contentsOf: statusWatchers)
         if let ocsp { services.append(ocsp) }
         services.append(publicApp)
@@ -223,14 +235,39 @@ struct Daemon {
         return (issuer, watcher)
     }
 
-    static func clockGate(_ mode: ClockGateMode) -> (any ClockGate, (any Service)?) {
-        switch mode {
-        case .disabled:
-            return (AlwaysOpenClockGate(), nil)
-        case .kernel:
-            let gate = KernelSyncClockGate()
-            return (gate, gate)
+    static func clockConfiguration(_ settings: ClockSettings) -> ClockMonitorConfiguration {
+        ClockMonitorConfiguration(
+            enforce: settings.enforce,
+            servers: settings.servers,
+            probeInterval: .seconds(settings.probeIntervalSeconds),
+            probeTimeout: .seconds(settings.probeTimeoutSeconds),
+            maximumBoundNanoseconds: Int64((settings.maximumErrorSeconds * 1e9).rounded()),
+            reopenAfter: settings.reopenAfter,
+            leapMarginNanoseconds: Int64((settings.leapMarginSeconds * 1e9).rounded()),
+            chrony: settings.chrony == "off" ? .off : .auto,
+            chronySocket: settings.chronySocket
+        )
+    }
+
+    /// Says at start-up what the clock gate does, so that nobody mistakes a development run for a proven clock.
+    static func logClockAtStartup(_ clock: ClockMonitor, _ check: ClockCheck, logger: Logger) {
+        let configuration = clock.configuration
+        if !configuration.enforce {
+            logger.notice(
+                """
+                clock gate disabled (development default): tokens are issued without proof of UTC; name NTP \
+                servers with --ntp-server or clock.servers to enforce it
+                """,
+                metadata: ["sigillum.event": "clock.gate.disabled"])
+            return
         }
+        logger.notice(
+            "clock monitor: \(clock.gateDescription); the gate opens after \(configuration.reopenAfter) good checks",
+            metadata: [
+                "sigillum.event": "clock.monitor.started",
+                "clock.servers": .array(configuration.servers.map { .string($0) }),
+                "clock.first_check": .string(check.isGood ? "good" : check.problems.joined(separator: "; ")),
+            ])
     }
 
     static func tsaConfiguration(_ settings: TSASettings) -> TSAConfiguration {
@@ -239,6 +276,8 @@ struct Daemon {
             defaultPolicy: settings.defaultPolicy,
             acceptedHashes: settings.acceptedHashAlgorithms.compactMap { ImprintHash(name: $0.rawValue) },
             accuracyMicroseconds: settings.accuracyMicroseconds,
+            dynamicAccuracy: settings.dynamicAccuracy,
+            maximumOrderingWait: .milliseconds(settings.orderingWaitMilliseconds),
             ordering: settings.ordering,
             includeTSAName: settings.includeTSAName,
             includeChain: settings.includeChain

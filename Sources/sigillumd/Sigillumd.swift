@@ -9,7 +9,7 @@ import NIOCore
 struct Sigillumd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigillumd",
-        abstract: "Sigillum appliance daemon: RFC 3161 Time-Stamp Authority.",
+        abstract: "Sigillum appliance daemon: RFC 3161 Time-Stamp Authority, OCSP responder, clock monitor.",
         discussion: """
             Without --config, sigillumd runs the embedded development default: it creates a development PKI and \
             software keys in the state directory once, and serves on loopback. Production runs from a YAML \
@@ -33,6 +33,20 @@ struct Sigillumd: AsyncParsableCommand {
     @Option(name: .customLong("admin-listen"), help: "Admin listener HOST:PORT (default 127.0.0.1:9090).")
     var adminListen: String?
 
+    @Option(
+        name: .customLong("ntp-server"),
+        help: "NTP server HOST[:PORT] the clock monitor probes (repeatable); replaces the file's and enforces the gate."
+    )
+    var ntpServers: [String] = []
+
+    @Option(name: .customLong("probe-interval"), help: "Seconds between clock checks (default 16).")
+    var probeInterval: Double?
+
+    @Option(
+        name: .customLong("max-clock-error"),
+        help: "Largest clock error bound, in seconds, under which tokens are issued (default 1).")
+    var maxClockError: Double?
+
     func validate() throws {
         if self.dev && self.config != nil {
             throw ValidationError("--dev runs the embedded default; it cannot be combined with --config")
@@ -52,7 +66,10 @@ struct Sigillumd: AsyncParsableCommand {
         let overrides = ConfigurationOverrides(
             stateDirectory: self.stateDirectory,
             listen: self.listen,
-            adminListen: self.adminListen
+            adminListen: self.adminListen,
+            ntpServers: self.ntpServers,
+            probeIntervalSeconds: self.probeInterval,
+            maximumClockErrorSeconds: self.maxClockError
         )
         let environment = ProcessInfo.processInfo.environment
         let configuration: ApplianceConfiguration

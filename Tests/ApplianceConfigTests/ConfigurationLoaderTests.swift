@@ -29,7 +29,9 @@ private let minimalTSA = """
         #expect(config.tsa.policies[1].qualified)
         #expect(config.tsa.defaultPolicy == [1, 3, 6, 1, 4, 1, 32473, 1, 1])
         #expect(config.tsa.accuracyMicroseconds == 1_000_000)
-        #expect(config.tsa.clockGate == .kernel)
+        #expect(config.clock.enforce)
+        #expect(config.clock.servers.count == 3)
+        #expect(config.clock.maximumErrorSeconds == 1)
         #expect(!config.tsa.acceptedHashAlgorithms.contains(.sha1))
         #expect(!config.isDevelopmentDefault)
         #expect(config.ocsp.enabled)
@@ -100,7 +102,8 @@ private let minimalTSA = """
         #expect(embedded.isDevelopmentDefault)
         fromFile.isDevelopmentDefault = true
         #expect(fromFile == embedded)
-        #expect(embedded.tsa.clockGate == .disabled)
+        #expect(!embedded.clock.enforce)
+        #expect(embedded.clock.servers.isEmpty)
         #expect(embedded.tsa.policies.contains { $0.qualified })
         #expect(embedded.ocsp.enabled)
         #expect(embedded.ocsp.issuers.first?.signer.certificateFile == "/tmp/sigillum-config-test/pki/ocsp.pem")
@@ -130,12 +133,35 @@ private let minimalTSA = """
         #expect(config.adminListen.port == 0)
     }
 
+    @Test func clockFlagsOverrideTheFileAndEnforceTheGate() throws {
+        let yaml = "clock: { enforce: false, servers: [a.example], probeInterval: 30, maxError: 0.5 }\n" + minimalTSA
+        let config = try ConfigurationLoader.load(
+            yaml: yaml,
+            overrides: .init(
+                ntpServers: ["127.0.0.1:12123", "[::1]:123"], probeIntervalSeconds: 1, maximumClockErrorSeconds: 0.005),
+            environment: [:]
+        )
+        #expect(config.clock.enforce)
+        #expect(config.clock.servers == ["127.0.0.1:12123", "[::1]:123"])
+        #expect(config.clock.probeIntervalSeconds == 1)
+        #expect(config.clock.probeTimeoutSeconds == 1)
+        #expect(config.clock.maximumErrorSeconds == 0.005)
+        let development = try ConfigurationLoader.embeddedDefault(
+            overrides: .init(ntpServers: ["127.0.0.1:1"]), environment: [:])
+        #expect(development.clock.enforce)
+        let dynamic = try ConfigurationLoader.load(yaml: minimalTSA + "\n  accuracy: dynamic", environment: [:])
+        #expect(dynamic.tsa.dynamicAccuracy)
+    }
+
     @Test func defaultsApplyWhenLeftOut() throws {
         let config = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:])
         #expect(config.http.maxRequestBytes == 16 * 1024)
         #expect(config.tsa.acceptedHashAlgorithms == ImprintHashAlgorithm.defaults)
         #expect(config.tsa.defaultPolicy == [1, 2, 3, 4])
-        #expect(config.tsa.clockGate == .kernel)
+        #expect(config.clock.enforce)
+        #expect(config.clock.probeIntervalSeconds == 16)
+        #expect(config.clock.reopenAfter == 3)
+        #expect(!config.tsa.dynamicAccuracy)
         #expect(config.tsa.signer.rsaPadding == .pkcs1)
     }
 
@@ -159,7 +185,12 @@ private let minimalTSA = """
         ("http: { maxRequestBytes: 10 }\n" + minimalTSA, "http.maxRequestBytes"),
         (minimalTSA + "\n  acceptedHashAlgorithms: [sha256, whirlpool]", "tsa.acceptedHashAlgorithms[1]"),
         (minimalTSA + "\n  accuracy: { millis: 1000 }", "tsa.accuracy.millis"),
-        (minimalTSA + "\n  clockGate: ntp", "tsa.clockGate"),
+        (minimalTSA + "\n  accuracy: fast", "tsa.accuracy"),
+        ("clock: { maxError: 2 }\n" + minimalTSA, "clock.maxError"),
+        ("clock: { servers: [a, a] }\n" + minimalTSA, "clock.servers"),
+        ("clock: { servers: [\"a:99999\"] }\n" + minimalTSA, "clock.servers[0]"),
+        ("clock: { probeInterval: 1, probeTimeout: 2 }\n" + minimalTSA, "clock.probeTimeout"),
+        ("clock: { chrony: maybe }\n" + minimalTSA, "clock.chrony"),
         (
             "tsa:\n  signer: { keyFile: a, certificateFile: b }\n  policies: [{oid: not-an-oid}]\n",
             "tsa.policies[0].oid"

@@ -213,13 +213,14 @@ struct RejectionTests {
         }
     }
 
-    /// `clockGate: kernel` on a machine whose kernel clock is unsynchronised: timeNotAvailable, and /health says why.
+    /// An enforced clock gate without NTP servers on a machine whose kernel clock is unsynchronised: nothing proves
+    /// UTC, so timeNotAvailable, and /health says why.
     @Test(.enabled(if: Environment.kernelClockIsUnsynchronised, "needs a kernel clock that reports STA_UNSYNC"))
     func kernelClockGateRefuses() async throws {
         let pki = try await SharedFixtures.shared.pki(.ecP256)
         try await withTemporaryDirectory("clock") { directory in
             var configuration = DaemonConfiguration(stateDirectory: directory + "/state", pki: pki)
-            configuration.clockGate = "kernel"
+            configuration.clockEnforce = true
             try await withConfiguredDaemon(configuration) { _, banner in
                 let document = directory + "/document.txt"
                 try writeFile(document, text: "clock \(UUID())\n")

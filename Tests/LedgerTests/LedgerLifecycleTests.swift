@@ -61,7 +61,7 @@ struct LedgerLifecycleTests {
             let migrations = try rawConnection(path).read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(migrations == ["v1-audit-log", "v2-ocsp-presigned", "v3-ocsp-status"])
+            #expect(migrations == ["v1-audit-log", "v2-ocsp-presigned", "v3-ocsp-status", "v4-clock-evidence"])
         }
     }
 

@@ -27,15 +27,51 @@ final class MemoryAuditLog: TimeStampAuditLog {
     }
 
     var isHealthy: Bool { !self.failing.load(ordering: .relaxed) }
+
+    /// The genTime a restarted TSA resumes after; set by tests, else the records' largest.
+    let persistedGenTime = Mutex<Int64?>(nil)
+    func lastGenTimeMicroseconds() throws -> Int64? {
+        let stored = self.records.withLock { $0.compactMap(\.genTimeMicros).max() }
+        return [self.persistedGenTime.withLock { $0 }, stored].compactMap { $0 }.max()
+    }
 }
 
-/// A gate the test opens and closes.
+/// A gate the test opens and closes, with the bound it reports.
 final class SwitchGate: ClockGate {
     let open = Atomic<Bool>(true)
+    /// The bound in nanoseconds; negative for none.
+    let bound = Atomic<Int64>(-1)
     func decision() -> ClockGateDecision {
-        self.open.load(ordering: .relaxed) ? .open : ClockGateDecision(isOpen: false, reason: "test gate closed")
+        let bound = self.bound.load(ordering: .relaxed)
+        return ClockGateDecision(
+            isOpen: self.open.load(ordering: .relaxed),
+            reason: self.open.load(ordering: .relaxed) ? nil : "test gate closed",
+            boundNanoseconds: bound < 0 ? nil : bound)
     }
     var gateDescription: String { "test" }
+}
+
+/// A wall clock for tests: starts where the test says and moves 1 µs per read, so that genTime (which strictly
+/// increases) can be predicted; `set` steps it.
+final class TestClock: Sendable {
+    let nanoseconds: Mutex<Int64>
+
+    init(_ time: (seconds: Int64, nanoseconds: Int64)) {
+        // The TSA reads the clock once at start-up (certificate validity): the first token gets `time` itself.
+        self.nanoseconds = Mutex(time.seconds * 1_000_000_000 + time.nanoseconds - 1000)
+    }
+
+    func read() -> (seconds: Int64, nanoseconds: Int64) {
+        self.nanoseconds.withLock { value in
+            let now = value
+            value += 1000
+            return (now / 1_000_000_000, now % 1_000_000_000)
+        }
+    }
+
+    func set(_ time: (seconds: Int64, nanoseconds: Int64)) {
+        self.nanoseconds.withLock { $0 = time.seconds * 1_000_000_000 + time.nanoseconds }
+    }
 }
 
 /// Development PKIs per TSU key type, created once per test process.
@@ -94,16 +130,18 @@ func makeTSA(
     configuration: TSAConfiguration = makeConfiguration(),
     log: MemoryAuditLog = MemoryAuditLog(),
     gate: SwitchGate = SwitchGate(),
-    time: (seconds: Int64, nanoseconds: Int64) = fixedTime
+    time: (seconds: Int64, nanoseconds: Int64) = fixedTime,
+    clock: TestClock? = nil
 ) async throws -> TimeStampAuthority {
-    try await TimeStampAuthority(
+    let clock = clock ?? TestClock(time)
+    return try await TimeStampAuthority(
         configuration: configuration,
         signer: signer,
         auditLog: log,
         clockGate: gate,
         serials: SerialNumberGenerator(instanceID: 0xA1B2_C3D4, epoch: 7),
         logger: Logger(label: "test"),
-        now: { time }
+        now: { clock.read() }
     )
 }
 

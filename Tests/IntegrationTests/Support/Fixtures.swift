@@ -94,7 +94,16 @@ struct DaemonConfiguration: Sendable {
     var accuracyMillis = 500
     var includeTSAName = true
     var includeChain = false
-    var clockGate = "disabled"
+    /// `clock.enforce`; false keeps the gate open (no disciplined clock on build machines).
+    var clockEnforce = false
+    /// `clock.servers`.
+    var clockServers: [String] = []
+    /// `clock.probeInterval` in seconds.
+    var probeInterval: Double = 1
+    /// `clock.reopenAfter`.
+    var reopenAfter = 2
+    /// `tsa.accuracy: dynamic` instead of milliseconds.
+    var dynamicAccuracy = false
     /// `tsa.enabled`; nil leaves the key out (the default, true).
     var enabled: Bool? = nil
 
@@ -139,11 +148,17 @@ struct DaemonConfiguration: Sendable {
             lines.append("  acceptedHashAlgorithms: [\(acceptedHashAlgorithms.joined(separator: ", "))]")
         }
         lines += [
-            "  accuracy: { seconds: 0, millis: \(self.accuracyMillis), micros: 0 }",
+            self.dynamicAccuracy
+                ? "  accuracy: dynamic" : "  accuracy: { seconds: 0, millis: \(self.accuracyMillis), micros: 0 }",
             "  ordering: false",
             "  includeTSAName: \(self.includeTSAName)",
             "  includeChain: \(self.includeChain)",
-            "  clockGate: \(self.clockGate)",
+            "clock:",
+            "  enforce: \(self.clockEnforce)",
+            "  servers: [\(self.clockServers.map { "\"\($0)\"" }.joined(separator: ", "))]",
+            "  probeInterval: \(self.probeInterval)",
+            "  reopenAfter: \(self.reopenAfter)",
+            "  chrony: off",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,0 +1,69 @@
+import Synchronization
+
+/// Hands out genTime values that strictly increase across every token of this instance.
+///
+/// EN 319 422 §5.2 / RFC 3161 §2.4.2 `ordering`: tokens of one TSA must be orderable by genTime. genTime carries
+/// microseconds, and each value is the wall clock at the moment it is taken, never invented: when the clock reads
+/// a time not after the last issued genTime (two requests in the same microsecond, a backward step, or a restart
+/// behind the time persisted in the ledger), the sequencer waits for the clock to pass it if that takes at most
+/// `maximumWait`, and refuses otherwise.
+final class GenTimeSequencer: Sendable {
+    /// The last issued genTime, microseconds since 1970.
+    let last: Mutex<Int64>
+    let maximumWaitMicroseconds: Int64
+    let now: @Sendable () -> (seconds: Int64, nanoseconds: Int64)
+
+    /// Why a genTime could not be issued.
+    struct Behind: Error {
+        /// How far the clock is behind the last genTime, in microseconds.
+        var microseconds: Int64
+    }
+
+    init(
+        after last: Int64?,
+        maximumWait: Duration,
+        now: @escaping @Sendable () -> (seconds: Int64, nanoseconds: Int64)
+    ) {
+        self.last = Mutex(last ?? Int64.min)
+        let (seconds, attoseconds) = maximumWait.components
+        self.maximumWaitMicroseconds = max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+        self.now = now
+    }
+
+    /// The next genTime, strictly after every earlier one.
+    func next() async throws(Behind) -> (seconds: Int64, nanoseconds: Int64) {
+        let start = ContinuousClock.now
+        // Two requests in one microsecond always wait for the next one, whatever the configured maximum.
+        let allowance = max(self.maximumWaitMicroseconds, 100)
+        while true {
+            let time = self.now()
+            let micros = time.seconds * 1_000_000 + time.nanoseconds / 1000
+            let behind = self.last.withLock { last -> Int64 in
+                if micros > last {
+                    last = micros
+                    return 0
+                }
+                return last - micros + 1
+            }
+            if behind == 0 {
+                // Truncate to the microsecond actually recorded, so the text and the number agree.
+                return (time.seconds, time.nanoseconds / 1000 * 1000)
+            }
+            let waited = (ContinuousClock.now - start).components
+            let waitedMicros = waited.seconds * 1_000_000 + waited.attoseconds / 1_000_000_000_000
+            guard waitedMicros + behind <= allowance else {
+                throw Behind(microseconds: behind)
+            }
+            if behind > 50 {
+                try? await Task.sleep(for: .microseconds(behind))
+            }
+            // Shorter waits re-read the clock at once: a microsecond passes before a task switch would.
+        }
+    }
+
+    /// The last issued genTime.
+    var lastIssued: Int64? {
+        let value = self.last.withLock { $0 }
+        return value == Int64.min ? nil : value
+    }
+}
