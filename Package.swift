@@ -127,7 +127,8 @@ let package = Package(
         .executableTarget(
             name: "sigillum",
             dependencies: [
-                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", argumentParser, asn1, x509,
+                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", "ClockDiscipline", argumentParser,
+                asn1, x509,
                 crypto, logging, nioCore, nioPosix, nioHTTP1,
             ],
             swiftSettings: strictSettings
