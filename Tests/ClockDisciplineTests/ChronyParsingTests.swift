@@ -186,7 +186,7 @@ private enum Captured {
 
     @Test func aHangingProgramIsKilledAtTheTimeout() async throws {
         // A script that sleeps whatever its arguments stands in for a chronyc whose daemon never answers.
-        let script = try TemporaryScript("#!/bin/sh\nexec sleep 30\n")
+        let script = try await TemporaryScript("#!/bin/sh\nexec sleep 30\n")
         defer { script.remove() }
         let clock = ContinuousClock()
         let start = clock.now
@@ -198,7 +198,7 @@ private enum Captured {
     }
 
     @Test func garbageOnStandardOutputIsUnparsable() async throws {
-        let script = try TemporaryScript("#!/bin/sh\necho 'hello, world'\n")
+        let script = try await TemporaryScript("#!/bin/sh\necho 'hello, world'\n")
         defer { script.remove() }
         let client = ChronyClient(executable: script.path)
         let error = await #expect(throws: ClockError.self) { try await client.tracking() }
