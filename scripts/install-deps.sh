@@ -18,13 +18,14 @@ set -euo pipefail
 # plus package names. An entry "a|b" means: a if apt knows it, else b
 # (e.g. nginx-light was dropped from newer Debian releases).
 # Later issues add here: softhsm2 opensc (PKCS#11), pcscd vsmartcard-vpcd
-# libpcsclite-dev (smart card), chrony libfaketime (clock), postgresql,
-# libsystemd-dev systemd (systemd integration).
+# libpcsclite-dev (smart card), postgresql, libsystemd-dev systemd (systemd
+# integration). chrony and libfaketime serve the clock tests (NTP servers on
+# loopback, one shifted); installing chrony replaces systemd-timesyncd.
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
     [build]="libsqlite3-dev libssl-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
-    [test]="@run curl sqlite3"
+    [test]="@run curl sqlite3 chrony libfaketime"
     [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"
 )
 

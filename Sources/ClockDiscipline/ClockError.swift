@@ -4,6 +4,12 @@ public struct ClockError: Error, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
         public static let kernelUnreadable = Code(name: "kernelUnreadable")
+        /// An NTP server address (`host`, `host:port`, `[v6]:port`) could not be parsed.
+        public static let invalidServerAddress = Code(name: "invalidServerAddress")
+        /// `chronyc` is missing, could not be started, or chronyd did not answer it.
+        public static let chronyUnavailable = Code(name: "chronyUnavailable")
+        /// `chronyc` answered, but not in the CSV layout this module reads.
+        public static let chronyOutputUnparsable = Code(name: "chronyOutputUnparsable")
         public var description: String { self.name }
     }
 
@@ -21,6 +27,28 @@ public struct ClockError: Error, Hashable, CustomStringConvertible {
             file: file,
             line: line
         )
+    }
+
+    @inline(never)
+    static func invalidServerAddress(_ text: String, reason: String, file: String = #fileID, line: UInt = #line)
+        -> ClockError
+    {
+        ClockError(
+            code: .invalidServerAddress,
+            reason: "NTP server address '\(text)': \(reason)",
+            file: file,
+            line: line
+        )
+    }
+
+    @inline(never)
+    static func chronyUnavailable(reason: String, file: String = #fileID, line: UInt = #line) -> ClockError {
+        ClockError(code: .chronyUnavailable, reason: reason, file: file, line: line)
+    }
+
+    @inline(never)
+    static func chronyOutputUnparsable(reason: String, file: String = #fileID, line: UInt = #line) -> ClockError {
+        ClockError(code: .chronyOutputUnparsable, reason: reason, file: file, line: line)
     }
 
     public static func == (lhs: ClockError, rhs: ClockError) -> Bool { lhs.code == rhs.code }
