@@ -144,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TimeStampAuthorityTests",
-            dependencies: ["TimeStampAuthority", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", "ClockDiscipline", asn1, x509, crypto],
+            dependencies: [
+                "TimeStampAuthority", "PKIMessages", "Signing", "DevelopmentPKI", "Ledger", "ClockDiscipline", asn1, x509,
+                crypto, lifecycle, logging,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -83,8 +83,7 @@ public struct ChronyReading: Sendable, Hashable {
     /// The reference chrony follows (name or address).
     public var reference: String
     public var stratum: Int
-    /// UTC minus the system clock, in nanoseconds (chrony reports how fast the system clock is; this is the
-    /// negation, in the same convention as an SNTP offset).
+    /// UTC minus the system clock, in nanoseconds (the same convention as an SNTP offset).
     public var offsetNanoseconds: Int64
     public var rootDelayNanoseconds: Int64
     public var rootDispersionNanoseconds: Int64

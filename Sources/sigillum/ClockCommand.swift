@@ -104,7 +104,8 @@ enum ClockTable {
         if report.leap.announced != .none {
             lines.append(
                 "Leap second:  \(report.leap.announced) at \(report.leap.at ?? "?") by "
-                    + "\(report.leap.sources.joined(separator: ", "))\(report.leap.inWindow ? " — inside the window" : "")")
+                    + "\(report.leap.sources.joined(separator: ", "))\(report.leap.inWindow ? " — inside the window" : "")"
+            )
         }
         lines.append("")
         var rows: [[String]] = [["SOURCE", "OFFSET", "DELAY", "BOUND", "STRATUM", "AGREES", "NOTE"]]
