@@ -10,8 +10,9 @@ import COpenSSL
 /// No OpenSSL pointer leaves this type, and buffers libcrypto allocated for key material are cleared
 /// before they are freed.
 ///
-/// Each operation starts with an empty error queue (it is per thread, and no call here suspends) and
-/// turns a failure into a ``LibCryptoFailure`` holding the queue's entries, each classified.
+/// Each operation starts with an empty error queue (it is per thread, and no call here suspends),
+/// turns a failure into a ``LibCryptoFailure`` holding the queue's entries, each classified, and
+/// leaves the queue empty.
 ///
 /// Providers: the first use loads OpenSSL's `default` provider and then its `legacy` provider into
 /// the default library context. PKCS#12 files made with `openssl pkcs12 -legacy`, by OpenSSL 1.1 or
@@ -40,6 +41,7 @@ enum LibCrypto {
     /// - Throws: ``LibCryptoFailure``: ``LibCryptoFailure/Kind/badDecrypt`` for a wrong passphrase.
     static func decryptPKCS8(_ der: [UInt8], passphrase: SecretBytes) throws(LibCryptoFailure) -> SecretBytes {
         Self.startOperation()
+        defer { ERR_clear_error() }
         let encrypted: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor = buffer.baseAddress
             return d2i_X509_SIG(nil, &cursor, CLong(buffer.count))
@@ -73,6 +75,7 @@ enum LibCrypto {
         -> SecretBytes
     {
         Self.startOperation()
+        defer { ERR_clear_error() }
         let key: OpaquePointer? = pem.withUnsafeBytes { text in
             passphrase.bytes.withUnsafeBytes { secret in
                 // A read-only memory BIO over `text`: it must not outlive this closure.
@@ -111,6 +114,7 @@ enum LibCrypto {
     ///   offers.
     static func openPKCS12(_ der: [UInt8], passphrase: SecretBytes?) throws(LibCryptoFailure) -> PKCS12Contents {
         Self.startOperation()
+        defer { ERR_clear_error() }
         let container: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor = buffer.baseAddress
             return d2i_PKCS12(nil, &cursor, CLong(buffer.count))
