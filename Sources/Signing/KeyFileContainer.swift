@@ -69,6 +69,7 @@ struct KeyFileContainer {
         // Several keys, or none: KeyFileReader refuses with its reason.
         guard keys.count == 1, let key = keys.first else {
             self.init(content: .plain, format: nil, isPEM: true)
+            self.visibleCertificates = certificates
             return
         }
         switch key.discriminator {

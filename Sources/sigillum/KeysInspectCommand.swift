@@ -81,7 +81,9 @@ struct KeysInspectCommand: AsyncParsableCommand {
         lines.append("Format: \(inspection.format.map { "\($0) (\(encoding))" } ?? "not a key format Sigillum reads")")
 
         if inspection.protections.isEmpty {
-            lines.append("Protection: none (the key is not encrypted)")
+            if inspection.format != nil {
+                lines.append("Protection: none (the key is not encrypted)")
+            }
         } else {
             lines.append("Protection:")
             for protection in inspection.protections {
