@@ -48,9 +48,12 @@ let package = Package(
         .target(name: "PKIMessages", dependencies: [asn1, x509], swiftSettings: strictSettings),
 
         // MARK: Keys and signatures
+        // The system's libcrypto (OpenSSL 3) opens encrypted PKCS#8, encrypted PEM and PKCS#12 key files; signing
+        // itself stays in swift-crypto. Only Signing's LibCrypto type imports it.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "Signing",
-            dependencies: ["PKIMessages", asn1, x509, crypto, cryptoExtras],
+            dependencies: ["PKIMessages", "COpenSSL", asn1, x509, crypto, cryptoExtras],
             swiftSettings: strictSettings
         ),
 
@@ -137,6 +140,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "PKIMessagesTests", dependencies: ["PKIMessages", asn1, x509], swiftSettings: strictSettings),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DevelopmentPKI", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
+        .testTarget(name: "KeyFileTests", dependencies: ["Signing", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", crypto, logging, metrics, lifecycle, .product(name: "GRDB", package: "GRDB.swift")],

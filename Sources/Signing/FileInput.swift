@@ -13,7 +13,10 @@ enum FileInput {
             )
         }
         do {
-            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            // Key files are secret: clear Foundation's copy once the bytes are out.
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            defer { data.resetBytes(in: 0..<data.count) }
+            return Array(data)
         } catch {
             throw SignerError.unreadableFile(
                 reason: """

@@ -13,8 +13,9 @@ import _CryptoExtras
 /// - PKCS#1 `RSA PRIVATE KEY` (RFC 8017 §A.1.2).
 ///
 /// Encrypted keys (`ENCRYPTED PRIVATE KEY`, legacy `Proc-Type: 4,ENCRYPTED` PEM) are recognised and
-/// refused with ``SignerError/ErrorCode/encryptedKey``: they come with libcrypto support later.
-/// Every error names the file.
+/// refused with ``SignerError/ErrorCode/encryptedKey``: ``KeyFile`` opens them (and PKCS#12 files)
+/// with a passphrase through libcrypto, then hands the decrypted key to this reader. Every error
+/// names the file.
 public enum KeyFileReader {
     /// Reads the private key in the file at `path`.
     ///
@@ -312,9 +313,9 @@ public enum KeyFileReader {
     private static func encryptedKeyError(source: String, form: String) -> SignerError {
         SignerError.encryptedKey(
             reason: """
-                \(source) is \(form); Sigillum does not read encrypted keys yet (they come with libcrypto \
-                support later): decrypt it with `openssl pkey -in ENCRYPTED -out PLAIN` into a file of \
-                mode 0600 owned by the Sigillum user, or keep the key on an HSM
+                \(source) is \(form), which this reader of plain keys does not decrypt: open it with a \
+                passphrase (KeyFile, through libcrypto; the signer's passphrase setting), or decrypt it with \
+                `openssl pkey -in ENCRYPTED -out PLAIN` into a file of mode 0600 owned by the Sigillum user
                 """
         )
     }

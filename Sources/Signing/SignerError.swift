@@ -140,6 +140,39 @@ extension SignerError {
     ) -> SignerError {
         SignerError(code: .signingFailed, reason: reason, cause: cause, file: file, line: line)
     }
+
+    /// A secret (a passphrase, a PIN) could not be read from its ``SecretSource``.
+    @inline(never)
+    static func secretUnavailable(
+        reason: String,
+        cause: (any Error)? = nil,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> SignerError {
+        SignerError(code: .secretUnavailable, reason: reason, cause: cause, file: file, line: line)
+    }
+
+    /// An encrypted key file did not open with the configured passphrase.
+    @inline(never)
+    static func wrongPassphrase(
+        reason: String,
+        cause: (any Error)? = nil,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> SignerError {
+        SignerError(code: .wrongPassphrase, reason: reason, cause: cause, file: file, line: line)
+    }
+
+    /// An encrypted key file was given without a passphrase.
+    @inline(never)
+    static func passphraseRequired(
+        reason: String,
+        cause: (any Error)? = nil,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> SignerError {
+        SignerError(code: .passphraseRequired, reason: reason, cause: cause, file: file, line: line)
+    }
 }
 
 extension SignerError {
@@ -156,6 +189,9 @@ extension SignerError {
             case notACertificate
             case keyCertificateMismatch
             case signingFailed
+            case secretUnavailable
+            case wrongPassphrase
+            case passphraseRequired
         }
 
         fileprivate var backingCode: BackingCode
@@ -176,7 +212,8 @@ extension SignerError {
         /// The key's algorithm, curve or size is not supported.
         public static let unsupportedAlgorithm = ErrorCode(.unsupportedAlgorithm)
 
-        /// The key is encrypted; encrypted keys are not read yet.
+        /// The key is encrypted and was given to a reader of plain keys (``KeyFileReader``); read it with
+        /// ``KeyFile/read(atPath:passphrase:)`` and a passphrase.
         public static let encryptedKey = ErrorCode(.encryptedKey)
 
         /// The input holds no X.509 certificate, or a certificate that does not parse.
@@ -187,6 +224,17 @@ extension SignerError {
 
         /// The signing operation failed.
         public static let signingFailed = ErrorCode(.signingFailed)
+
+        /// A secret (a passphrase, a PIN) could not be read from its ``SecretSource``: a variable or
+        /// `CREDENTIALS_DIRECTORY` unset, a file or credential missing or unreadable, an empty secret.
+        public static let secretUnavailable = ErrorCode(.secretUnavailable)
+
+        /// An encrypted key file (encrypted PKCS#8, encrypted PEM, PKCS#12) did not open with the
+        /// configured passphrase: the decryption or the PKCS#12 MAC check failed.
+        public static let wrongPassphrase = ErrorCode(.wrongPassphrase)
+
+        /// A key file is encrypted and no passphrase is configured for it.
+        public static let passphraseRequired = ErrorCode(.passphraseRequired)
 
         public var description: String {
             String(describing: self.backingCode)

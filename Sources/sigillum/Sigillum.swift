@@ -14,6 +14,7 @@ struct Sigillum: AsyncParsableCommand {
             InitCommand.self,
             OCSPGroupCommand.self,
             ClockCommand.self,
+            KeysCommand.self,
         ]
     )
 }

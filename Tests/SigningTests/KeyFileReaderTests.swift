@@ -243,7 +243,7 @@ struct KeyFileReaderTests {
             #expect(error?.code == testCase.code, "\(String(describing: error))")
             #expect(error?.reason.contains(path) == true, "\(String(describing: error))")
             if testCase.code == .encryptedKey {
-                #expect(error?.reason.contains("libcrypto") == true)
+                #expect(error?.reason.contains("passphrase") == true)
             }
         }
     }
