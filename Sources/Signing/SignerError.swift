@@ -130,6 +130,17 @@ extension SignerError {
         SignerError(code: .keyCertificateMismatch, reason: reason, cause: cause, file: file, line: line)
     }
 
+    /// A secret (a PIN, a passphrase) named by a ``SecretSource`` is missing or empty.
+    @inline(never)
+    static func secretUnavailable(
+        reason: String,
+        cause: (any Error)? = nil,
+        file: String = #fileID,
+        line: UInt = #line
+    ) -> SignerError {
+        SignerError(code: .secretUnavailable, reason: reason, cause: cause, file: file, line: line)
+    }
+
     /// The signing operation itself failed.
     @inline(never)
     static func signingFailed(
@@ -156,6 +167,7 @@ extension SignerError {
             case notACertificate
             case keyCertificateMismatch
             case signingFailed
+            case secretUnavailable
         }
 
         fileprivate var backingCode: BackingCode
@@ -187,6 +199,9 @@ extension SignerError {
 
         /// The signing operation failed.
         public static let signingFailed = ErrorCode(.signingFailed)
+
+        /// A secret (a PIN, a passphrase) named by a ``SecretSource`` is missing, unreadable or empty.
+        public static let secretUnavailable = ErrorCode(.secretUnavailable)
 
         public var description: String {
             String(describing: self.backingCode)
