@@ -211,8 +211,10 @@ extension PKCS11TokenAdministration {
             var summary = PKCS11ObjectSummary(
                 objectClass: objectClass.map(Self.className(of:)) ?? "unknown class",
                 keyAlgorithm: values[CKA_KEY_TYPE]?.ckULong.map {
-                    TokenKeyAlgorithm.from(keyType: $0, ecParameters: values[CKA_EC_PARAMS], modulus: values[CKA_MODULUS])
-                        .description
+                    TokenKeyAlgorithm.from(
+                        keyType: $0, ecParameters: values[CKA_EC_PARAMS], modulus: values[CKA_MODULUS]
+                    )
+                    .description
                 },
                 label: values[CKA_LABEL].map { String(decoding: $0, as: UTF8.self) } ?? "",
                 id: values[CKA_ID] ?? [],

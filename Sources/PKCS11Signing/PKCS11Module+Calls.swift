@@ -152,7 +152,9 @@ extension PKCS11Module {
                 context: "logging in to \(token)",
                 accepting: [CKR_USER_ALREADY_LOGGED_IN]
             ) { login in
-                pin.withUnsafeMutableBufferPointer { login(session.handle, CKU_USER, $0.baseAddress, CK_ULONG($0.count)) }
+                pin.withUnsafeMutableBufferPointer {
+                    login(session.handle, CKU_USER, $0.baseAddress, CK_ULONG($0.count))
+                }
             }
         } catch let error as PKCS11Error where error.code == .pinRejected {
             let name = error.returnValueName ?? "an error"
@@ -232,7 +234,9 @@ extension PKCS11Module {
             context: "reading object attributes",
             accepting: tolerated
         ) { function in
-            template.withUnsafeMutableBufferPointer { function(session.handle, object, $0.baseAddress, CK_ULONG($0.count)) }
+            template.withUnsafeMutableBufferPointer {
+                function(session.handle, object, $0.baseAddress, CK_ULONG($0.count))
+            }
         }
         let lengths = template.map { $0.ulValueLen == unavailableInformation ? nil : Int($0.ulValueLen) }
         let total = lengths.reduce(0) { $0 + ($1 ?? 0) }
@@ -253,7 +257,9 @@ extension PKCS11Module {
             context: "reading object attributes",
             accepting: tolerated
         ) { function in
-            template.withUnsafeMutableBufferPointer { function(session.handle, object, $0.baseAddress, CK_ULONG($0.count)) }
+            template.withUnsafeMutableBufferPointer {
+                function(session.handle, object, $0.baseAddress, CK_ULONG($0.count))
+            }
         }
         var result: [CK_ATTRIBUTE_TYPE: [UInt8]] = [:]
         for attribute in template {
@@ -382,7 +388,8 @@ extension PKCS11Module {
         return try self.withModule(session: session, function: "C_Sign") { () throws(PKCS11Error) in
             let initValue = mechanism.withMechanism { signInit(session.handle, $0, key) }
             guard initValue == CKR_OK else {
-                throw PKCS11Error.call("C_SignInit", returnValue: initValue, context: "starting a \(mechanism) signature")
+                throw PKCS11Error.call(
+                    "C_SignInit", returnValue: initValue, context: "starting a \(mechanism) signature")
             }
             var input = data
             var output = [UInt8](repeating: 0, count: max(expectedLength, 1))

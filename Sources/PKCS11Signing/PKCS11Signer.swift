@@ -445,7 +445,8 @@ public final class PKCS11Signer: Signer, Service {
                 state.pinRejected = true
                 state.health = .unavailable(reason: reason)
             }
-            self.logger.error("PKCS#11 token rejected the PIN on re-login", metadata: ["pkcs11.rv": "\(error.returnValueName ?? "")"])
+            self.logger.error(
+                "PKCS#11 token rejected the PIN on re-login", metadata: ["pkcs11.rv": "\(error.returnValueName ?? "")"])
             return false
         } catch {
             let detail = (error as? PKCS11Error)?.reason ?? (error as? SignerError)?.reason ?? "\(error)"

@@ -1,7 +1,7 @@
 import CPKCS11
 import Crypto
-import SwiftASN1
 public import Signing
+import SwiftASN1
 public import X509
 
 /// A key type `sigillum keys generate` makes.
@@ -81,9 +81,11 @@ public enum PKCS11TokenAdministration {
                         """
                 )
             }
-            let common: [PKCS11Attribute] = [.bool(CKA_TOKEN, true), .text(CKA_LABEL, label)] + (id.map { [.bytes(CKA_ID, $0)] } ?? [])
+            let common: [PKCS11Attribute] =
+                [.bool(CKA_TOKEN, true), .text(CKA_LABEL, label)] + (id.map { [.bytes(CKA_ID, $0)] } ?? [])
             let mechanism: CK_MECHANISM_TYPE
-            var publicTemplate = common + [.ulong(CKA_CLASS, CKO_PUBLIC_KEY), .bool(CKA_VERIFY, true), .bool(CKA_PRIVATE, false)]
+            var publicTemplate =
+                common + [.ulong(CKA_CLASS, CKO_PUBLIC_KEY), .bool(CKA_VERIFY, true), .bool(CKA_PRIVATE, false)]
             var privateTemplate =
                 common + [
                     .ulong(CKA_CLASS, CKO_PRIVATE_KEY), .bool(CKA_PRIVATE, true), .bool(CKA_SENSITIVE, true),

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A POSIX read-write lock: many readers or one writer.
@@ -19,8 +19,8 @@ final class ReadWriteLock: @unchecked Sendable {
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
         #if canImport(Glibc)
-        // Writer preference: a re-initialisation is not starved by a stream of signatures.
-        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+            // Writer preference: a re-initialisation is not starved by a stream of signatures.
+            pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
         #endif
         let status = pthread_rwlock_init(self.lock, &attributes)
         pthread_rwlockattr_destroy(&attributes)

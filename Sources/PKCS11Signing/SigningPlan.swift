@@ -69,13 +69,6 @@ struct SigningPlan: Sendable {
     /// The length of the token's output, for the output buffer.
     let outputLength: Int
 
-    private init(mechanism: PKCS11Mechanism, preparation: Preparation, rawECDSA: Bool, outputLength: Int) {
-        self.mechanism = mechanism
-        self.preparation = preparation
-        self.rawECDSA = rawECDSA
-        self.outputLength = outputLength
-    }
-
     /// The plan for `scheme` with `key`, given the mechanisms the token offers (`C_GetMechanismList`).
     ///
     /// - ECDSA: `CKM_ECDSA` on the host's digest.

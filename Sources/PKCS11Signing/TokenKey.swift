@@ -210,7 +210,8 @@ extension PKCS11Module {
                 let point = try Self.ecPoint(values[CKA_EC_POINT], length: 32)
                 return Certificate.PublicKey(try Curve25519.Signing.PublicKey(rawRepresentation: point))
             case .other(let detail):
-                throw PKCS11Error(code: .unsupportedKey, reason: "the public key is \(detail), which Sigillum does not use")
+                throw PKCS11Error(
+                    code: .unsupportedKey, reason: "the public key is \(detail), which Sigillum does not use")
             }
         } catch let error as PKCS11Error {
             throw error
