@@ -17,14 +17,14 @@ set -euo pipefail
 # The profiles: the one place to edit. A profile is "@other" entries (includes)
 # plus package names. An entry "a|b" means: a if apt knows it, else b
 # (e.g. nginx-light was dropped from newer Debian releases).
-# Later issues add here: softhsm2 opensc (PKCS#11), pcscd vsmartcard-vpcd
+# Later issues add here: pcscd vsmartcard-vpcd
 # libpcsclite-dev (smart card), chrony libfaketime (clock), postgresql,
 # libsystemd-dev systemd (systemd integration).
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
     [build]="libsqlite3-dev libssl-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
-    [test]="@run curl sqlite3"
+    [test]="@run curl sqlite3 softhsm2 opensc"
     [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"
 )
 

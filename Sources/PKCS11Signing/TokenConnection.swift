@@ -32,7 +32,9 @@ extension PKCS11Module {
         }
         let matching = seen.filter { selector.matches($0) }
         guard let first = matching.first else {
-            let present = seen.map { "\"\($0.label)\" (serial \($0.serialNumber), slot \($0.slot))" }
+            let present = seen.filter { $0.flags.contains(.tokenInitialized) }.map {
+                "\"\($0.label)\" (serial \($0.serialNumber), slot \($0.slot))"
+            }
             throw PKCS11Error(
                 code: .tokenNotFound,
                 reason: """

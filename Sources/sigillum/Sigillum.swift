@@ -13,6 +13,7 @@ struct Sigillum: AsyncParsableCommand {
             LedgerCommand.self,
             InitCommand.self,
             OCSPGroupCommand.self,
+            KeysCommand.self,
         ]
     )
 }
