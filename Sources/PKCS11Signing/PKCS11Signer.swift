@@ -237,7 +237,8 @@ public final class PKCS11Signer: Signer, Service {
         let call = error.function.map { "\($0) answered \(error.returnValueName ?? "an error")" } ?? error.reason
         let reason = "\(name) is unavailable (\(call)); reconnecting in the background"
         let (first, current) = self.state.withLock { state -> (Bool, String) in
-            guard !state.closed, state.epoch == epoch, state.lossReason == nil else {
+            // Epochs only grow; a lease newer than the recorded epoch belongs to a connection being installed.
+            guard !state.closed, epoch >= state.epoch, state.lossReason == nil else {
                 if case .unavailable(let current) = state.health { return (false, current) }
                 return (false, reason)
             }
@@ -252,7 +253,7 @@ public final class PKCS11Signer: Signer, Service {
         guard first else { return current }
         let idle = self.pool.invalidate(PKCS11Error(code: .tokenUnavailable, reason: reason, cause: error))
         self.state.withLock { $0.staleSessions.append(contentsOf: idle) }
-        self.logger.warning(
+        self.logger.info(
             "PKCS#11 token lost",
             metadata: [
                 "pkcs11.function": "\(error.function ?? "")",
@@ -300,8 +301,12 @@ public final class PKCS11Signer: Signer, Service {
             case .idle:
                 await self.wakeup.wait(upTo: self.configuration.healthCheckInterval)
             case .reconnect:
-                await self.wakeup.wait(upTo: delay)
-                guard !Task.isCancelled else { return }
+                // Sleep the whole backoff: early wake-ups (a stale session coming back) do not shorten it.
+                let deadline = ContinuousClock.now + delay
+                while ContinuousClock.now < deadline, !Task.isCancelled, !self.state.withLock({ $0.closed }) {
+                    await self.wakeup.wait(upTo: deadline - .now)
+                }
+                guard !Task.isCancelled, !self.state.withLock({ $0.closed }) else { return }
                 if await self.reconnect() {
                     delay = self.configuration.reconnectInitialDelay
                     lastCheck = .now
@@ -445,8 +450,10 @@ public final class PKCS11Signer: Signer, Service {
                 state.pinRejected = true
                 state.health = .unavailable(reason: reason)
             }
-            self.logger.error(
-                "PKCS#11 token rejected the PIN on re-login", metadata: ["pkcs11.rv": "\(error.returnValueName ?? "")"])
+            self.logger.info(
+                "PKCS#11 token rejected the PIN on re-login",
+                metadata: ["pkcs11.rv": "\(error.returnValueName ?? "")"]
+            )
             return false
         } catch {
             let detail = (error as? PKCS11Error)?.reason ?? (error as? SignerError)?.reason ?? "\(error)"
