@@ -1,5 +1,6 @@
 import Foundation
 import PKCS11Signing
+import ServiceLifecycle
 import Signing
 import Testing
 import X509
@@ -162,6 +163,40 @@ extension PKCS11TokenTests {
                     }
                     #expect(refused.code == .tokenUnavailable)
                 }
+            }
+        }
+    }
+
+    @Suite("PKCS11 signer lifecycle")
+    struct Lifecycle {
+        @Test("run() in a ServiceGroup stops on graceful shutdown and closes the signer")
+        func gracefulShutdown() async throws {
+            try await SoftHSM.with { hsm in
+                try hsm.initializeToken(label: "TSA")
+                let module = try loadInterposedModule()
+                defer { module.finalize() }
+                try provisionKey(hsm, module: module, token: "TSA", label: "tsa-key", type: .ecP256, ca: try TestCA())
+                let signer = try await PKCS11Signer(
+                    configuration: hsm.configuration(token: "TSA", key: .label("tsa-key")),
+                    module: module,
+                    logger: quietLogger
+                )
+                let group = ServiceGroup(services: [signer], logger: quietLogger)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    _ = try await signer.sign(Array("before shutdown".utf8))
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+                guard case .unavailable(let reason) = signer.health else {
+                    Issue.record("a closed signer reports \(signer.health)")
+                    return
+                }
+                #expect(reason.contains("closed"))
+                let closed = try await #require(throws: PKCS11Error.self) {
+                    _ = try await signer.sign(Array("after shutdown".utf8))
+                }
+                #expect(closed.code == .shutDown)
             }
         }
     }
