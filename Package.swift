@@ -57,6 +57,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: PKCS#11 HSM signer
+        // Our own minimal PKCS#11 declarations and the dlopen loader.
+        .target(name: "CPKCS11", linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "PKCS11Signing",
+            dependencies: [
+                "Signing", "CPKCS11", asn1, x509, crypto, cryptoExtras, logging, lifecycle, nioPosix,
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: UTC clock state
         .target(name: "CSysClock"),
         .target(
@@ -130,7 +141,8 @@ let package = Package(
         .executableTarget(
             name: "sigillum",
             dependencies: [
-                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", "ClockDiscipline", argumentParser,
+                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", "PKCS11Signing", "ClockDiscipline",
+                argumentParser,
                 asn1, x509,
                 crypto, logging, nioCore, nioPosix, nioHTTP1,
             ],
@@ -141,6 +153,11 @@ let package = Package(
         .testTarget(name: "PKIMessagesTests", dependencies: ["PKIMessages", asn1, x509], swiftSettings: strictSettings),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DevelopmentPKI", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
         .testTarget(name: "KeyFileTests", dependencies: ["Signing", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PKCS11SigningTests",
+            dependencies: ["PKCS11Signing", "Signing", "CPKCS11", asn1, x509, crypto, cryptoExtras, logging, lifecycle],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", crypto, logging, metrics, lifecycle, .product(name: "GRDB", package: "GRDB.swift")],
