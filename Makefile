@@ -42,27 +42,16 @@ test: ## Install test deps, build everything with tests, run all tests (log in .
 	@start=$$SECONDS; \
 	echo "== swift build --build-tests"; \
 	if ! $(SWIFT) build --build-tests; then \
-	    echo "== make test: FAILED (build) after $$((SECONDS - start))s"; exit 1; \
+	    echo "== make test: FAILED (build) after $$((SECONDS - start))s"; echo "0 passed, 1 failed"; exit 1; \
 	fi; \
-	echo "== swift test $(TEST_ARGS)"; \
 	mkdir -p .build; \
-	set +e; $(SWIFT) test --skip-build $(TEST_ARGS) 2>&1 | tee $(TEST_LOG); rc=$${PIPESTATUS[0]}; set -e; \
-	echo; echo "== summary"; \
-	xctest=$$(grep -aE 'Executed [0-9]+ tests?,' $(TEST_LOG) | tail -n 1 | sed -E 's/^[[:space:]]+//' || true); \
-	swifttesting=$$(grep -aE 'Test run with [0-9]+ tests?' $(TEST_LOG) | tail -n 1 || true); \
-	case "$$xctest" in "Executed 0 tests"*) xctest="none (all tests use Swift Testing)";; esac; \
-	echo "   XCTest:        $${xctest:-no XCTest output}"; \
-	echo "   Swift Testing: $${swifttesting:-no Swift Testing output}"; \
-	total=$$(echo "$$swifttesting" | sed -nE 's/.*Test run with ([0-9]+) tests?.*/\1/p'); \
-	failedcount=$$(awk '/✘ Test .* failed after/ && !/Test run with/ && !seen[$$0]++ {n++} END {print n+0}' $(TEST_LOG)); \
-	failed=$$(grep -aE '✘ Test .*(recorded an issue|failed after)|: error: ' $(TEST_LOG) | grep -av 'Test run with' | awk '!seen[$$0]++' | head -n 40 | sed 's/^/     /' || true); \
-	if [ -n "$$failed" ]; then echo "   failures:"; echo "$$failed"; fi; \
+	set +e; SWIFT=$(SWIFT) scripts/run-tests.sh $(TEST_LOG) $(TEST_ARGS); rc=$$?; set -e; \
 	if [ $$rc -eq 0 ]; then \
 	    echo "== make test: PASSED in $$((SECONDS - start))s (log: $(TEST_LOG))"; \
 	else \
 	    echo "== make test: FAILED (swift test exit $$rc) after $$((SECONDS - start))s (log: $(TEST_LOG))"; \
 	fi; \
-	if [ -n "$$total" ]; then echo "$$((total - failedcount)) passed, $$failedcount failed"; fi; \
+	cat $(TEST_LOG).counts 2>/dev/null || echo "0 passed, 1 failed"; \
 	exit $$rc
 
 bench: ## Install bench deps, release build, Benchmarks/run.sh (BENCH_* env, see Benchmarks/README.md)

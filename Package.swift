@@ -129,7 +129,8 @@ let package = Package(
         .executableTarget(
             name: "sigillumd",
             dependencies: [
-                "ApplianceConfig", "DevelopmentPKI", "Signing", "ClockDiscipline", "Ledger", "TimeStampAuthority",
+                "ApplianceConfig", "DevelopmentPKI", "Signing", "PKCS11Signing", "ClockDiscipline", "Ledger",
+                "TimeStampAuthority",
                 "OCSPResponder",
                 "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), nioCore,

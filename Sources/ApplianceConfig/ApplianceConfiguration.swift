@@ -113,9 +113,12 @@ public struct LedgerSettings: Sendable, Hashable {
 
 /// Where a signer's key and certificate come from.
 public struct SignerSettings: Sendable, Hashable {
-    /// Only software key files for now; PKCS#11 and PIV come with their issues.
+    /// Where the key lives.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// A key file read into memory: PKCS#8, SEC1, PKCS#1, encrypted PKCS#8, PKCS#12.
         case software
+        /// A key on a PKCS#11 token (an HSM, SoftHSM2, a smart card through OpenSC).
+        case pkcs11
     }
 
     /// RSA padding for RSA keys.
@@ -124,24 +127,86 @@ public struct SignerSettings: Sendable, Hashable {
         case pss
     }
 
+    /// Where a secret (a passphrase, a PIN) comes from; never the configuration file itself.
+    public enum Secret: Sendable, Hashable, CustomStringConvertible {
+        case file(String)
+        case environment(String)
+        /// `$CREDENTIALS_DIRECTORY/NAME` (systemd `LoadCredential=`).
+        case credential(String)
+
+        public var description: String {
+            switch self {
+            case .file(let path): "file \(path)"
+            case .environment(let name): "environment variable \(name)"
+            case .credential(let name): "systemd credential \(name)"
+            }
+        }
+    }
+
+    /// The token and key of a `pkcs11` signer.
+    public struct PKCS11: Sendable, Hashable {
+        /// The module's shared library.
+        public var module: String
+        /// The token by label, or by serial number.
+        public var tokenLabel: String?
+        public var tokenSerial: String?
+        /// The key by label, or by CKA_ID (hex).
+        public var keyLabel: String?
+        public var keyID: String?
+        public var pin: Secret
+        /// Sessions signing in parallel.
+        public var sessions: Int
+
+        public init(
+            module: String, tokenLabel: String?, tokenSerial: String?, keyLabel: String?, keyID: String?,
+            pin: Secret, sessions: Int = 4
+        ) {
+            self.module = module
+            self.tokenLabel = tokenLabel
+            self.tokenSerial = tokenSerial
+            self.keyLabel = keyLabel
+            self.keyID = keyID
+            self.pin = pin
+            self.sessions = sessions
+        }
+    }
+
     public var kind: Kind
-    /// Absolute path of the private key (PEM or DER; PKCS#8, SEC1 or PKCS#1).
+    /// Absolute path of the private key file (`software`); empty for `pkcs11`.
     public var keyFile: String
-    /// Absolute path of the signer's certificate.
-    public var certificateFile: String
+    /// The key file's passphrase, for encrypted PKCS#8, encrypted PEM and PKCS#12.
+    public var passphrase: Secret?
+    /// Absolute path of the signer's certificate; nil to take it from a PKCS#12 file or from the token.
+    public var certificateFile: String?
     /// Absolute path of a file with the issuing chain (nearest issuer first), if any.
     public var chainFile: String?
     public var rsaPadding: RSAPadding
+    /// The token and key, for `pkcs11`.
+    public var pkcs11: PKCS11?
 
     public init(
-        kind: Kind = .software, keyFile: String, certificateFile: String, chainFile: String?,
-        rsaPadding: RSAPadding = .pkcs1
+        kind: Kind = .software, keyFile: String, certificateFile: String?, chainFile: String?,
+        rsaPadding: RSAPadding = .pkcs1, passphrase: Secret? = nil, pkcs11: PKCS11? = nil
     ) {
         self.kind = kind
         self.keyFile = keyFile
         self.certificateFile = certificateFile
         self.chainFile = chainFile
         self.rsaPadding = rsaPadding
+        self.passphrase = passphrase
+        self.pkcs11 = pkcs11
+    }
+
+    /// What the signer is, for start-up messages: the key file, or the token and key.
+    public var summary: String {
+        switch self.kind {
+        case .software:
+            return self.keyFile
+        case .pkcs11:
+            let token = self.pkcs11.map { $0.tokenLabel.map { "token \"\($0)\"" } ?? "token #\($0.tokenSerial ?? "?")" }
+            let key = self.pkcs11.map { $0.keyLabel.map { "key \"\($0)\"" } ?? "key id \($0.keyID ?? "?")" }
+            return "PKCS#11 \(token ?? "token"), \(key ?? "key") (\(self.pkcs11?.module ?? ""))"
+        }
     }
 }
 

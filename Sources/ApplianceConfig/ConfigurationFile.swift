@@ -30,6 +30,29 @@ struct ConfigurationFile: Decodable {
         var certificateFile: String?
         var chainFile: String?
         var rsaPadding: String?
+        var passphraseFile: String?
+        var passphraseEnv: String?
+        var passphraseCredential: String?
+        var module: String?
+        var tokenLabel: String?
+        var tokenSerial: String?
+        var keyLabel: String?
+        var keyId: String?
+        var pinFile: String?
+        var pinEnv: String?
+        var pinCredential: String?
+        var sessions: Int?
+
+        init(
+            type: String? = nil, keyFile: String? = nil, certificateFile: String? = nil, chainFile: String? = nil,
+            rsaPadding: String? = nil
+        ) {
+            self.type = type
+            self.keyFile = keyFile
+            self.certificateFile = certificateFile
+            self.chainFile = chainFile
+            self.rsaPadding = rsaPadding
+        }
     }
 
     struct Policy: Decodable {
@@ -121,6 +144,9 @@ struct ConfigurationFile: Decodable {
 
     static let signerSchema: KeySchema = .mapping([
         "type": .scalar, "keyFile": .scalar, "certificateFile": .scalar, "chainFile": .scalar, "rsaPadding": .scalar,
+        "passphraseFile": .scalar, "passphraseEnv": .scalar, "passphraseCredential": .scalar, "module": .scalar,
+        "tokenLabel": .scalar, "tokenSerial": .scalar, "keyLabel": .scalar, "keyId": .scalar, "pinFile": .scalar,
+        "pinEnv": .scalar, "pinCredential": .scalar, "sessions": .scalar,
     ])
 
     /// The keys each mapping may hold; anything else is a typo the user must hear about.

@@ -284,25 +284,111 @@ public enum ConfigurationLoader {
         guard let signerFile else { throw .invalid(keyPath, "missing: name keyFile and certificateFile") }
         let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
         guard let kind = SignerSettings.Kind(rawValue: kindText) else {
-            throw .invalid("\(keyPath).type", "\"\(kindText)\" is not one of: software")
-        }
-        guard let keyFile = signerFile.keyFile, !keyFile.isEmpty else {
-            throw .invalid("\(keyPath).keyFile", "missing: the path of the private key")
-        }
-        guard let certificateFile = signerFile.certificateFile, !certificateFile.isEmpty else {
-            throw .invalid("\(keyPath).certificateFile", "missing: the path of the signer's certificate")
+            throw .invalid("\(keyPath).type", "\"\(kindText)\" is not one of: software, pkcs11")
         }
         let paddingText = signerFile.rsaPadding ?? SignerSettings.RSAPadding.pkcs1.rawValue
         guard let padding = SignerSettings.RSAPadding(rawValue: paddingText) else {
             throw .invalid("\(keyPath).rsaPadding", "\"\(paddingText)\" is not one of: pkcs1, pss")
         }
-        return SignerSettings(
-            kind: kind,
-            keyFile: Self.absolute(keyFile, relativeTo: stateDirectory),
-            certificateFile: Self.absolute(certificateFile, relativeTo: stateDirectory),
-            chainFile: signerFile.chainFile.map { Self.absolute($0, relativeTo: stateDirectory) },
-            rsaPadding: padding
-        )
+        let certificateFile = signerFile.certificateFile.flatMap { $0.isEmpty ? nil : $0 }
+            .map { Self.absolute($0, relativeTo: stateDirectory) }
+        let chainFile = signerFile.chainFile.map { Self.absolute($0, relativeTo: stateDirectory) }
+        let passphrase = try Self.secret(
+            file: signerFile.passphraseFile, environment: signerFile.passphraseEnv,
+            credential: signerFile.passphraseCredential, keyPath: keyPath, name: "passphrase",
+            stateDirectory: stateDirectory)
+        switch kind {
+        case .software:
+            guard let keyFile = signerFile.keyFile, !keyFile.isEmpty else {
+                throw .invalid("\(keyPath).keyFile", "missing: the path of the private key")
+            }
+            let absoluteKey = Self.absolute(keyFile, relativeTo: stateDirectory)
+            let lowered = absoluteKey.lowercased()
+            let isPKCS12 = lowered.hasSuffix(".p12") || lowered.hasSuffix(".pfx")
+            guard certificateFile != nil || isPKCS12 else {
+                throw .invalid(
+                    "\(keyPath).certificateFile",
+                    "missing: the path of the signer's certificate (only a PKCS#12 .p12/.pfx key file carries its own)")
+            }
+            for key in [
+                "module", "tokenLabel", "tokenSerial", "keyLabel", "keyId", "pinFile", "pinEnv", "pinCredential",
+            ]
+            where Self.pkcs11Value(signerFile, key) != nil {
+                throw .invalid("\(keyPath).\(key)", "only a signer of type pkcs11 takes it")
+            }
+            return SignerSettings(
+                kind: .software, keyFile: absoluteKey, certificateFile: certificateFile, chainFile: chainFile,
+                rsaPadding: padding, passphrase: passphrase)
+        case .pkcs11:
+            guard let module = signerFile.module, !module.isEmpty else {
+                throw .invalid("\(keyPath).module", "missing: the PKCS#11 module (shared library) to load")
+            }
+            guard (signerFile.tokenLabel == nil) != (signerFile.tokenSerial == nil) else {
+                throw .invalid("\(keyPath).tokenLabel", "name the token by exactly one of tokenLabel and tokenSerial")
+            }
+            guard (signerFile.keyLabel == nil) != (signerFile.keyId == nil) else {
+                throw .invalid("\(keyPath).keyLabel", "name the key by exactly one of keyLabel and keyId")
+            }
+            if let id = signerFile.keyId {
+                let hex = id.filter { $0 != ":" }
+                guard !hex.isEmpty, hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else {
+                    throw .invalid("\(keyPath).keyId", "\"\(id)\" is not hexadecimal (CKA_ID, e.g. 01 or a1:b2)")
+                }
+            }
+            if signerFile.keyFile != nil {
+                throw .invalid("\(keyPath).keyFile", "a pkcs11 signer's key stays on the token; drop keyFile")
+            }
+            guard
+                let pin = try Self.secret(
+                    file: signerFile.pinFile, environment: signerFile.pinEnv, credential: signerFile.pinCredential,
+                    keyPath: keyPath, name: "pin", stateDirectory: stateDirectory)
+            else {
+                throw .invalid(
+                    "\(keyPath).pinFile", "missing: the user PIN's source (pinFile, pinEnv or pinCredential)")
+            }
+            let sessions = signerFile.sessions ?? 4
+            guard (1...64).contains(sessions) else {
+                throw .invalid("\(keyPath).sessions", "\(sessions) is outside 1…64")
+            }
+            return SignerSettings(
+                kind: .pkcs11, keyFile: "", certificateFile: certificateFile, chainFile: chainFile,
+                rsaPadding: padding, passphrase: nil,
+                pkcs11: .init(
+                    module: module, tokenLabel: signerFile.tokenLabel, tokenSerial: signerFile.tokenSerial,
+                    keyLabel: signerFile.keyLabel, keyID: signerFile.keyId, pin: pin, sessions: sessions))
+        }
+    }
+
+    static func pkcs11Value(_ signer: ConfigurationFile.Signer, _ key: String) -> String? {
+        switch key {
+        case "module": signer.module
+        case "tokenLabel": signer.tokenLabel
+        case "tokenSerial": signer.tokenSerial
+        case "keyLabel": signer.keyLabel
+        case "keyId": signer.keyId
+        case "pinFile": signer.pinFile
+        case "pinEnv": signer.pinEnv
+        case "pinCredential": signer.pinCredential
+        default: nil
+        }
+    }
+
+    /// At most one of `NAMEFile`, `NAMEEnv`, `NAMECredential`.
+    static func secret(
+        file: String?, environment: String?, credential: String?, keyPath: String, name: String,
+        stateDirectory: String
+    ) throws(ConfigError) -> SignerSettings.Secret? {
+        let given: [SignerSettings.Secret] = [
+            file.map { .file(Self.absolute($0, relativeTo: stateDirectory)) }, environment.map { .environment($0) },
+            credential.map { .credential($0) },
+        ].compactMap { $0 }
+        guard given.count <= 1 else {
+            throw .invalid("\(keyPath).\(name)File", "give one of \(name)File, \(name)Env and \(name)Credential")
+        }
+        if case .credential(let value)? = given.first, value.isEmpty || value.contains("/") {
+            throw .invalid("\(keyPath).\(name)Credential", "\"\(value)\" is not a credential name")
+        }
+        return given.first
     }
 
     static func validateOCSP(_ ocsp: ConfigurationFile.OCSP?, stateDirectory: String) throws(ConfigError)

@@ -126,9 +126,7 @@ public final class OCSPResponderService: Service, Sendable {
             )
             return signed.outcome(fromCache: false)
         } catch {
-            self.logger.error(
-                "signing an OCSP response failed", metadata: ["error": "\(error)", "ocsp.issuer": "\(issuer.label)"])
-            return Self.failure(.internalError)
+            return self.signingFailure(error, issuer: issuer)
         }
     }
 
@@ -167,9 +165,7 @@ public final class OCSPResponderService: Service, Sendable {
             }
             return signed.outcome(fromCache: false)
         } catch {
-            self.logger.error(
-                "signing an OCSP response failed", metadata: ["error": "\(error)", "ocsp.issuer": "\(issuer.label)"])
-            return Self.failure(.internalError)
+            return self.signingFailure(error, issuer: issuer)
         }
     }
 
@@ -470,6 +466,21 @@ public final class OCSPResponderService: Service, Sendable {
             try? await Task.sleep(for: .seconds(1))
             await self.refresh()
         }
+    }
+
+    /// The answer when a live signature fails: `tryLater` while the signer is unavailable (a token taken away, an
+    /// HSM restarting: RFC 6960 §2.3 "the responder is temporarily unable to respond"), `internalError` otherwise.
+    /// Pre-signed answers are still served from the cache meanwhile.
+    func signingFailure(_ error: any Error, issuer: OCSPIssuer) -> OCSPOutcome {
+        if case .unavailable(let reason) = issuer.signer.health {
+            self.logger.warning(
+                "OCSP signer unavailable; answering tryLater",
+                metadata: ["ocsp.issuer": "\(issuer.label)", "reason": "\(reason)", "error": "\(error)"])
+            return Self.failure(.tryLater)
+        }
+        self.logger.error(
+            "signing an OCSP response failed", metadata: ["error": "\(error)", "ocsp.issuer": "\(issuer.label)"])
+        return Self.failure(.internalError)
     }
 
     /// Health: every issuer's signer available.

@@ -217,7 +217,14 @@ extension KeyFile {
                     cause: failure
                 )
             }
-            switch failure.kind {
+            var kind = failure.kind
+            if kind == .unsupportedAlgorithm, passphrase != nil, case .traditionalEncryptedPEM = container.content {
+                // The DEK-Info ciphers (AES, 3DES) are in the default provider; here "unsupported" comes from the
+                // decoders that found no key in the decrypted bytes: a wrong passphrase whose padding checked out by
+                // chance (about 1 in 256).
+                kind = .badDecrypt
+            }
+            switch kind {
             case .unsupportedAlgorithm:
                 let legacy = container.protections.contains(where: \.needsLegacyProvider)
                 let advice: String

@@ -69,12 +69,13 @@ struct Daemon {
         let firstCheck = await clock.checkNow()
         Self.logClockAtStartup(clock, firstCheck, logger: logger)
 
+        let signers = SignerFactory(logger: logger)
         var tsa: TimeStampAuthority?
         if configuration.tsa.enabled {
-            let signer = try await startupStep("loading the TSA signer") {
-                try Self.softwareSigner(configuration.tsa.signer)
+            let signer = try await startupStep("loading the TSA signer (\(configuration.tsa.signer.summary))") {
+                try await signers.signer(configuration.tsa.signer)
             }
-            tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.certificateFile)") {
+            tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.summary)") {
                 try await TimeStampAuthority(
                     configuration: Self.tsaConfiguration(configuration.tsa),
                     signer: signer,
@@ -95,7 +96,8 @@ struct Daemon {
             for (index, settings) in configuration.ocsp.issuers.enumerated() {
                 let issuer = try await startupStep("starting OCSP for \(settings.certificateFile)") {
                     try await Self.ocspIssuer(
-                        settings, index: index, configuration: configuration.ocsp, ledger: ledger, logger: logger)
+                        settings, index: index, configuration: configuration.ocsp, ledger: ledger, signers: signers,
+                        logger: logger)
                 }
                 issuers.append(issuer.issuer)
                 statusWatchers.append(issuer.watcher)
@@ -156,6 +158,7 @@ struct Daemon {
         // Start order = dependency order; graceful shutdown runs in reverse, so the listeners stop first and the
         // ledger drains its last batch last.
         var services: [any Service] = [ledger]
+        services.append(contentsOf: signers.services)
         services.append(clock)
         services.append(contentsOf: statusWatchers)
         if let ocsp { services.append(ocsp) }
@@ -175,35 +178,19 @@ struct Daemon {
         try await group.run()
     }
 
-    static func softwareSigner(_ settings: SignerSettings) throws -> SoftwareSigner {
-        let key = try KeyFileReader.readKey(atPath: settings.keyFile)
-        let certificates = try CertificateFileReader.readCertificates(atPath: settings.certificateFile)
-        guard let certificate = certificates.first else {
-            throw StartupError(
-                step: "reading \(settings.certificateFile)", underlying: SimpleError("the file holds no certificate"))
-        }
-        let chain = try settings.chainFile.map { try CertificateFileReader.readCertificates(atPath: $0) } ?? []
-        return SoftwareSigner(
-            key: key,
-            certificate: certificate,
-            chain: chain,
-            rsaPadding: settings.rsaPadding == .pss ? .pss : .pkcs1v15
-        )
-    }
-
     static func ocspIssuer(
         _ settings: OCSPSettings.Issuer,
         index: Int,
         configuration: OCSPSettings,
         ledger: Ledger,
+        signers: SignerFactory,
         logger: Logger
     ) async throws -> (issuer: OCSPIssuer, watcher: any Service & StatusLookup) {
         guard let certificate = try CertificateFileReader.readCertificates(atPath: settings.certificateFile).first
         else {
             throw SimpleError("\(settings.certificateFile) holds no certificate")
         }
-        let signer = try Self.softwareSigner(settings.signer)
-        try await signer.verifyKeyMatchesCertificate()
+        let signer = try await signers.signer(settings.signer)
         let watcherConfiguration = StatusSourceWatcher.Configuration(
             pollInterval: .milliseconds(configuration.sourcePollMilliseconds),
             issuerLabel: "issuer\(index)"

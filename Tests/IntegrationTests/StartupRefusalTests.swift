@@ -23,7 +23,7 @@ enum RefusedSigner: String, CaseIterable, Sendable, CustomTestStringConvertible 
         case .ekuExtra: ["extended key usage", "serverAuth"]
         case .noEKU: ["no extended key usage"]
         case .expired: ["expired"]
-        case .keyMismatch: ["does not belong to the certificate"]
+        case .keyMismatch: ["belongs to none of the", "tsu.key", "tsu.pem"]
         }
     }
 }

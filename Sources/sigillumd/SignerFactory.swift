@@ -1,0 +1,64 @@
+import ApplianceConfig
+import Logging
+import PKCS11Signing
+import ServiceLifecycle
+import Signing
+
+/// Turns signer settings into signers: key files through `KeyFileSignerSource`, tokens through `PKCS11Signer`.
+///
+/// A PKCS#11 module is loaded once per library path and shared by every signer on it (a module can be initialised
+/// once per process). PKCS#11 signers are services: their `run()` watches the token and reconnects.
+final class SignerFactory {
+    private var modules: [String: PKCS11Module] = [:]
+    private(set) var services: [any Service] = []
+    let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func signer(_ settings: SignerSettings) async throws -> any Signer {
+        switch settings.kind {
+        case .software:
+            return try await KeyFileSignerSource(
+                keyFile: settings.keyFile,
+                passphrase: settings.passphrase.map(Self.secretSource),
+                certificateFile: settings.certificateFile,
+                chainFile: settings.chainFile,
+                rsaPadding: settings.rsaPadding == .pss ? .pss : .pkcs1v15
+            ).load()
+        case .pkcs11:
+            guard let token = settings.pkcs11 else {
+                throw SimpleError("a pkcs11 signer without its token settings")
+            }
+            let module: PKCS11Module
+            if let loaded = self.modules[token.module] {
+                module = loaded
+            } else {
+                module = try PKCS11Module(path: token.module)
+                self.modules[token.module] = module
+            }
+            var configuration = PKCS11SignerConfiguration(
+                modulePath: token.module,
+                token: token.tokenLabel.map { .label($0) } ?? .serialNumber(token.tokenSerial ?? ""),
+                key: try token.keyLabel.map { .label($0) } ?? PKCS11KeySelector.id(hex: token.keyID ?? ""),
+                pin: Self.secretSource(token.pin),
+                certificate: settings.certificateFile.map { .file(path: $0) } ?? .token,
+                chainFile: settings.chainFile,
+                rsaPadding: settings.rsaPadding == .pss ? .rsaPSS : .rsaPKCS1v15
+            )
+            configuration.sessionPoolSize = token.sessions
+            let signer = try await PKCS11Signer(configuration: configuration, module: module, logger: self.logger)
+            self.services.append(signer)
+            return signer
+        }
+    }
+
+    static func secretSource(_ secret: SignerSettings.Secret) -> SecretSource {
+        switch secret {
+        case .file(let path): .file(path: path)
+        case .environment(let name): .environment(name: name)
+        case .credential(let name): .credential(name: name)
+        }
+    }
+}
