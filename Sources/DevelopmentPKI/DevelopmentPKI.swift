@@ -218,6 +218,11 @@ public struct DevelopmentPKI: Sendable {
         )
     }
 
+    /// The issuing CA's key, for certificates of keys held elsewhere.
+    func issuingCAKey() throws -> SoftwareKey {
+        try self.readKey(self.paths.issuingCAKey)
+    }
+
     private func readKey(_ path: String) throws -> SoftwareKey {
         do {
             return try KeyFileReader.readKey(atPath: path)

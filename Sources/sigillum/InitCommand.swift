@@ -8,7 +8,9 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Create the development PKI (root CA, issuing CA, TSU and OCSP certificates, keys), or reuse it.",
         discussion: """
-            For development and tests only: the keys are software keys in STATE/keys. An existing complete set \
+            For development and tests only: the keys are software keys in STATE/keys; with --pkcs11-module the TSU \
+            and OCSP responder keys are also made on a token (non-extractable), with their certificates stored next \
+            to them. An existing complete set \
             is reused as is (--tsu-key then has no effect; delete STATE/pki and STATE/keys to regenerate). An \
             incomplete set, left by an interrupted run, is generated anew.
             """
@@ -25,6 +27,8 @@ struct InitCommand: AsyncParsableCommand {
     )
     var tsuKey: TSUKeyArgument?
 
+    @OptionGroup var token: InitTokenOptions
+
     func run() async throws {
         try await self.reportingFailures { () throws(CLIError) in
             let directory = self.state.resolved
@@ -37,6 +41,7 @@ struct InitCommand: AsyncParsableCommand {
                 throw CLIError("cannot create the development PKI in \(directory): \(error)", exitCode: 2)
             }
             Console.print(Self.report(result.paths, created: result.created, missing: missing, keyType: keyType))
+            Console.print(try InitTokenKeys.run(self.token, pki: result.paths))
             if !result.created, let requested = self.tsuKey {
                 Console.error(
                     "sigillum: note: --tsu-key \(requested.keyType.rawValue) had no effect, the existing set was kept; "

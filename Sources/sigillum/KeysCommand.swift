@@ -276,7 +276,7 @@ struct KeyTypeArgument: ExpressibleByArgument, Sendable {
 }
 
 /// The message for a failure: the reason and, for a module call, the function and its return value.
-private func pkcs11FailureMessage(_ error: any Error) -> String {
+func pkcs11FailureMessage(_ error: any Error) -> String {
     if let error = error as? PKCS11Error {
         if let function = error.function, let name = error.returnValueName {
             return "\(error.reason) [\(function): \(name)]"
