@@ -101,6 +101,40 @@ struct ClockGateTests {
     }
 }
 
+/// genTime ordering across a restart of the real daemon: the last genTime is read back from the ledger.
+@Suite("Clock: genTime survives a restart behind the last token")
+struct RestartGenTimeTests {
+    /// The first run issues a token; the ledger then says (as after a run whose clock was 5 minutes ahead) that the
+    /// last genTime lies in the future. The restarted daemon refuses tokens rather than issue one out of order, and
+    /// /health says why. (The genTime is moved in the SQLite file directly, a fault injection: the hash chain then
+    /// reports the tampered record, which `sigillum ledger verify` is also checked for.)
+    @Test func aRestartedDaemonRefusesUntilTheClockPassesThePersistedGenTime() async throws {
+        let pki = try await SharedFixtures.shared.pki(.ecP256)
+        try await withTemporaryDirectory("clock-restart") { directory in
+            let configuration = DaemonConfiguration(stateDirectory: directory + "/state", pki: pki)
+            let arguments = try configuration.write()
+            let first = try await withDaemon(arguments, logDirectory: directory) { _, banner in
+                try await TSAClient.post(try Requests.make(), to: banner)
+            }
+            #expect(first.status == .granted)
+            let ledger = configuration.stateDirectory + "/ledger.sqlite"
+            let moved = try await Tool.run(
+                tool: "sqlite3", [ledger, "UPDATE tsa_audit SET gen_time_us = gen_time_us + 300000000"])
+            #expect(moved.succeeded, "\(moved)")
+            try await withDaemon(arguments, logDirectory: directory) { _, banner in
+                let refused = try await TSAClient.post(try Requests.make(), to: banner)
+                #expect(refused.failInfo == .timeNotAvailable)
+                #expect(refused.parsed.status.statusString?.first?.contains("last issued genTime") == true)
+                let health = try await HTTPClient.get(banner.healthURL)
+                #expect(health.status == 503 && health.text.contains("behind the last issued genTime"), "\(health)")
+            }
+            let verify = try await Tool.run(
+                try Environment.sigillum(), ["ledger", "verify", "--state-dir", configuration.stateDirectory])
+            #expect(!verify.succeeded, "the chain notices the moved genTime: \(verify)")
+        }
+    }
+}
+
 /// Three chronyd servers started together and stopped together.
 struct ChronyServers {
     let servers: [ChronyServer]
