@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sigillum benchmark harness, in two parts, each next to references measured the same way on
+# Sigillum benchmark harness, in three parts, each next to references measured the same way on
 # the same machine in the same run:
 #   TSA:  RFC 3161 stamps/s of the release sigillumd, next to
 #     - HTTP alone:    a private nginx answering the same POST with a static body of a token's size
@@ -8,6 +8,9 @@
 #         nonce), next to
 #     - `openssl ocsp -index … -port` serving the same CA (the common open-source responder)
 #     - a private nginx serving the same pre-signed DER response as a static file
+#   HSM:  RFC 3161 stamps/s with the TSU key on a SoftHSM2 token (PKCS#11 signer), next to the
+#         software signer with the same key (imported into the token) and certificate, both daemons
+#         up at once and their wrk runs interleaved
 # Everything runs on 127.0.0.1 (openssl ocsp, which can only bind every address, runs in a
 # private network namespace), is bounded in time, and every process started here is stopped
 # on exit (by PID / its own process group). See Benchmarks/README.md.
@@ -17,8 +20,10 @@
 #   BENCH_WARMUP       warm-up run against sigillumd before measuring, seconds (default 3; 0 = none)
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_CONNECTIONS  connection counts to measure (default "16 64")
-#   BENCH_ONLY         all (default: TSA then OCSP part) | tsa | ocsp | references (no daemon
-#                      measured) | sigillumd (no references)
+#   BENCH_ONLY         all (default: TSA, OCSP, then HSM part) | tsa | ocsp | hsm | references
+#                      (no daemon measured) | sigillumd (no references)
+#   BENCH_HSM_SESSIONS PKCS#11 session pool of the token signer in the HSM part (default 4)
+#   BENCH_SOFTHSM_MODULE  the SoftHSM2 module (default /usr/lib/softhsm/libsofthsm2.so)
 #   BENCH_TOKEN_SIZE   body size nginx serves when no daemon runs (references mode; default 1500)
 #   BENCH_SPEED_SECONDS  seconds per `openssl speed` phase (default 5)
 #   BENCH_OCSP_MULTI   worker processes for the `openssl ocsp` reference (-multi N; default 2, 0 = one process)
@@ -65,13 +70,17 @@ die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ $OCSP_MULTI =~ ^[0-9]+$ ]] || die "BENCH_OCSP_MULTI must be a number (0 = no -multi)"
 for c in $CONNECTIONS; do [[ $c =~ ^[0-9]+$ && $c -ge $THREADS ]] || die "bad connection count '$c' (must be >= threads)"; done
 case $ONLY in
-    all) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=1 ;;
-    tsa) RUN_TSA=1; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=1 ;;
-    ocsp) RUN_TSA=0; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=1 ;;
-    references) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=0; RUN_REFS=1 ;;
-    sigillumd) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=0 ;;
-    *) die "BENCH_ONLY must be all, tsa, ocsp, references or sigillumd" ;;
+    all) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=1; RUN_HSM=1 ;;
+    tsa) RUN_TSA=1; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=1; RUN_HSM=0 ;;
+    ocsp) RUN_TSA=0; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=1; RUN_HSM=0 ;;
+    hsm) RUN_TSA=0; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=0; RUN_HSM=1 ;;
+    references) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=0; RUN_REFS=1; RUN_HSM=0 ;;
+    sigillumd) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=0; RUN_HSM=1 ;;
+    *) die "BENCH_ONLY must be all, tsa, ocsp, hsm, references or sigillumd" ;;
 esac
+HSM_SESSIONS=${BENCH_HSM_SESSIONS:-4}
+SOFTHSM_MODULE=${BENCH_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+[[ $HSM_SESSIONS =~ ^[0-9]+$ && $HSM_SESSIONS -ge 1 && $HSM_SESSIONS -le 64 ]] || die "BENCH_HSM_SESSIONS must be 1 to 64"
 
 # --- tools ------------------------------------------------------------------------------
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: run scripts/install-deps.sh bench (or make bench)"; }
@@ -86,6 +95,15 @@ fi
 # BENCH_ONLY=references starts the daemon for the OCSP part (setup only, not measured) when it exists.
 OCSP_SETUP_DAEMON=0
 OCSP_REFS_SKIPPED=""
+# The HSM part needs SoftHSM2 (scripts/install-deps.sh bench installs it): BENCH_ONLY=hsm fails
+# without it, `all` and `sigillumd` skip the part and say so.
+HSM_SKIPPED=""
+if [[ $RUN_HSM -eq 1 ]] && { [[ ! -f $SOFTHSM_MODULE ]] || ! command -v softhsm2-util >/dev/null 2>&1; }; then
+    [[ $ONLY == hsm ]] && die "SoftHSM2 not found ($SOFTHSM_MODULE, softhsm2-util): run scripts/install-deps.sh bench"
+    HSM_SKIPPED="HSM part skipped: SoftHSM2 not installed ($SOFTHSM_MODULE, softhsm2-util)"
+    log "$HSM_SKIPPED"
+    RUN_HSM=0
+fi
 if [[ $RUN_OCSP -eq 1 ]]; then
     if [[ -x $SIGILLUMD ]]; then
         OCSP_SETUP_DAEMON=1
@@ -111,6 +129,7 @@ if [[ -n $BUSY_START && ${BUSY_START%\%} -ge 25 ]]; then
     log "WARNING: the CPUs are ${BUSY_START} busy before the harness starts: other work will skew the figures"
 fi
 DAEMON_PID=""
+HSM_PID=""     # the daemon signing on the token (HSM part)
 DAEMON_LOG=$TMP/sigillumd.log
 NGINX_PID=""
 OCSPD_PID=""   # the `openssl ocsp` responder (reference)
@@ -157,10 +176,12 @@ cleanup() {
         wait "$CHILD_PID" 2>/dev/null || true
     fi
     stop_pid "$DAEMON_PID" sigillumd
+    stop_pid "$HSM_PID" "sigillumd (token)"
     stop_pid "$NGINX_PID" nginx
     stop_pid "$OCSPD_PID" "openssl ocsp"
     if [[ $rc -ne 0 ]]; then
         [[ -s $DAEMON_LOG ]] && { log "last lines of the sigillumd log:"; tail -n 30 "$DAEMON_LOG" >&2; }
+        [[ -s $TMP/sigillumd-hsm-pkcs11.log ]] && { log "last lines of the token daemon's log:"; tail -n 20 "$TMP/sigillumd-hsm-pkcs11.log" >&2; }
         [[ -s $TMP/nginx/error.log ]] && { log "last lines of the nginx error log:"; tail -n 10 "$TMP/nginx/error.log" >&2; }
         [[ -s $TMP/openssl-ocsp.log ]] && { log "last lines of the openssl ocsp log:"; tail -n 10 "$TMP/openssl-ocsp.log" >&2; }
     fi
@@ -249,18 +270,20 @@ collect() {
     log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]}, p99 ${P99[$name]}, ${REQS[$name]} requests, non-2xx ${NON2XX[$name]}, socket errors ${ERRS[$name]}"
 }
 
-# start_daemon LABEL: sigillumd --dev on two free ports, state in $TMP/state (kept between the
-# parts: the second start reuses the development PKI and the ledger). Sets PORT, APORT, DAEMON_PID.
+# start_daemon LABEL [ARGS...]: sigillumd --dev [ARGS...] on two free ports, state in $TMP/state (kept
+# between the parts: the second start reuses the development PKI and the ledger). Sets PORT, APORT,
+# DAEMON_PID.
 start_daemon() {
     local label=$1
+    shift
     PORT=$(free_port)
     APORT=$(free_port)
     DAEMON_LOG=$TMP/sigillumd-$label.log
     log "starting $SIGILLUMD --dev for the $label part (public 127.0.0.1:$PORT, admin 127.0.0.1:$APORT)"
     setsid "$SIGILLUMD" --dev --state-dir "$TMP/state" --listen "127.0.0.1:$PORT" --admin-listen "127.0.0.1:$APORT" \
-        >"$DAEMON_LOG" 2>&1 </dev/null &
+        "$@" >"$DAEMON_LOG" 2>&1 </dev/null &
     DAEMON_PID=$!
-    record "setsid $SIGILLUMD --dev --state-dir \$TMP/state --listen 127.0.0.1:$PORT --admin-listen 127.0.0.1:$APORT"
+    record "setsid $SIGILLUMD --dev --state-dir \$TMP/state --listen 127.0.0.1:$PORT --admin-listen 127.0.0.1:$APORT${*:+ $*}"
     wait_http "http://127.0.0.1:$APORT$HEALTH_PATH" 60 "$DAEMON_PID" sigillumd
     log "sigillumd ready (pid $DAEMON_PID)"
 }
@@ -329,7 +352,7 @@ TOKEN_SIZE_SOURCE="BENCH_TOKEN_SIZE (no daemon run)"
 LEDGER_COUNT=""
 EXPECTED_TOKENS=0
 INFLIGHT_BOUND=0
-if [[ $RUN_TSA -eq 1 ]]; then
+if [[ $RUN_TSA -eq 1 || $RUN_HSM -eq 1 ]]; then
     # --- the request ----------------------------------------------------------------------
     head -c 4096 /dev/urandom >"$TMP/data.bin"
     openssl ts -query -data "$TMP/data.bin" -sha256 -cert -no_nonce -out "$TMP/req.tsq" 2>/dev/null
@@ -667,6 +690,160 @@ LUA
     fi
 fi
 
+# ===================================== HSM part =====================================
+# The TSA signing on a PKCS#11 token (SoftHSM2) next to the software signer, with the same key and
+# certificate: the development TSU key (EC P-256) is imported into a fresh token, so the two
+# daemons differ only in `tsa.signer`. Both run at once (the idle one costs nothing: no clock
+# probes, a token health check every 5 s) and their wrk runs alternate, so that the machine's
+# drift hits both alike. For each daemon the harness also reads its CPU time (utime + stime from
+# /proc/PID/stat) around every run: server CPU per stamp.
+declare -A CPU_US
+# cpu_ticks PID: utime + stime of PID, in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+HSM_LEDGER=()
+HSM_SIGNER_LINE=""
+if [[ $RUN_HSM -eq 1 ]]; then
+    H=$TMP/hsm
+    mkdir -p "$H/tokens"
+    if [[ ! -f $TMP/state/keys/tsa.key ]]; then
+        # BENCH_ONLY=hsm: a --dev start (not measured) makes the development PKI.
+        start_daemon hsm-setup --probe-interval 1
+        stop_pid "$DAEMON_PID" sigillumd
+        DAEMON_PID=""
+    fi
+    KEYS=$TMP/state/keys
+    PKI=$TMP/state/pki
+    [[ -f $KEYS/tsa.key && -f $PKI/tsa.pem && -f $PKI/issuing-ca.pem && -f $PKI/root-ca.pem ]] ||
+        die "the development PKI is not where the harness expects it ($PKI, $KEYS)"
+    [[ $(openssl pkey -in "$KEYS/tsa.key" -noout -text 2>/dev/null | head -n 1) == *"(256 bit)"* ]] ||
+        die "the development TSU key is not EC P-256: the HSM part compares P-256 signers"
+
+    # A private SoftHSM2 (its own configuration and token folder), one token, the TSU key imported.
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+        "$H/tokens" >"$H/softhsm2.conf"
+    export SOFTHSM2_CONF=$H/softhsm2.conf
+    printf '1234\n' >"$H/user.pin"
+    softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678 >"$H/init.log" 2>&1 ||
+        { cat "$H/init.log" >&2; die "softhsm2-util --init-token failed"; }
+    softhsm2-util --import "$KEYS/tsa.key" --token sigillum-bench --label tsa --id 01 --pin 1234 >>"$H/init.log" 2>&1 ||
+        { cat "$H/init.log" >&2; die "softhsm2-util --import failed"; }
+    record "SOFTHSM2_CONF=\$TMP/hsm/softhsm2.conf softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678"
+    record "softhsm2-util --import \$STATE/keys/tsa.key --token sigillum-bench --label tsa --id 01 --pin 1234"
+
+    # hsm_config NAME SIGNER PORT APORT: a config file like the development default's TSA (same
+    # policies, accuracy, TSA name, no chain; clock gate off), with its own state folder (ledger).
+    hsm_config() {
+        local name=$1 signer=$2 port=$3 aport=$4
+        mkdir -p "$H/state-$name"
+        cat >"$H/$name.yaml" <<YAML
+stateDirectory: $H/state-$name
+listen: 127.0.0.1:$port
+adminListen: 127.0.0.1:$aport
+ledger: { path: $LEDGER_FILE }
+tsa:
+  signer: $signer
+  policies:
+    - { oid: 1.3.6.1.4.1.32473.1.1, default: true, qualified: false }
+    - { oid: 0.4.0.2023.1.1, default: false, qualified: true }
+  accuracy: { seconds: 0, millis: 500, micros: 0 }
+  ordering: false
+  includeTSAName: true
+  includeChain: false
+clock:
+  enforce: false
+  servers: []
+  chrony: off
+  probeInterval: 1
+YAML
+    }
+    SW_PORT=$(free_port)
+    SW_APORT=$(free_port)
+    TK_PORT=$(free_port)
+    TK_APORT=$(free_port)
+    hsm_config software "{ type: software, keyFile: $KEYS/tsa.key, certificateFile: $PKI/tsa.pem, chainFile: $PKI/issuing-ca.pem }" "$SW_PORT" "$SW_APORT"
+    hsm_config pkcs11 "{ type: pkcs11, module: $SOFTHSM_MODULE, tokenLabel: sigillum-bench, keyLabel: tsa, pinFile: $H/user.pin, certificateFile: $PKI/tsa.pem, chainFile: $PKI/issuing-ca.pem, sessions: $HSM_SESSIONS }" "$TK_PORT" "$TK_APORT"
+
+    log "starting $SIGILLUMD --config hsm/software.yaml (public 127.0.0.1:$SW_PORT) and hsm/pkcs11.yaml (public 127.0.0.1:$TK_PORT)"
+    DAEMON_LOG=$TMP/sigillumd-hsm-software.log
+    setsid "$SIGILLUMD" --config "$H/software.yaml" >"$DAEMON_LOG" 2>&1 </dev/null &
+    DAEMON_PID=$!
+    setsid "$SIGILLUMD" --config "$H/pkcs11.yaml" >"$TMP/sigillumd-hsm-pkcs11.log" 2>&1 </dev/null &
+    HSM_PID=$!
+    record "setsid $SIGILLUMD --config \$TMP/hsm/software.yaml   (tsa.signer: software, keyFile \$STATE/keys/tsa.key)"
+    record "setsid $SIGILLUMD --config \$TMP/hsm/pkcs11.yaml     (tsa.signer: pkcs11, SoftHSM2 token sigillum-bench, key tsa, sessions $HSM_SESSIONS; SOFTHSM2_CONF set)"
+    wait_http "http://127.0.0.1:$SW_APORT$HEALTH_PATH" 60 "$DAEMON_PID" "sigillumd (software signer)"
+    wait_http "http://127.0.0.1:$TK_APORT$HEALTH_PATH" 60 "$HSM_PID" "sigillumd (token signer)"
+    grep -q 'PKCS#11 signer ready' "$TMP/sigillumd-hsm-pkcs11.log" || die "the token daemon did not log 'PKCS#11 signer ready'"
+    HSM_SIGNER_LINE="mechanism $(grep -o 'pkcs11.mechanism=[^ ]*' "$TMP/sigillumd-hsm-pkcs11.log" | head -n 1 | cut -d= -f2), $(grep -o 'pkcs11.sessions=[^ ]*' "$TMP/sigillumd-hsm-pkcs11.log" | head -n 1 | cut -d= -f2) sessions"
+    log "both daemons ready (software pid $DAEMON_PID, token pid $HSM_PID; token signer: $HSM_SIGNER_LINE)"
+
+    # One sample stamp from each, verified by openssl against the development root.
+    for name in software pkcs11; do
+        if [[ $name == software ]]; then port=$SW_PORT; else port=$TK_PORT; fi
+        curl -sf --max-time 10 --data-binary @"$TMP/req.tsq" -H 'Content-Type: application/timestamp-query' \
+            "http://127.0.0.1:$port$TSA_PATH" -o "$TMP/resp-hsm-$name.tsr" || die "sample request to the $name daemon failed"
+        verify=$(openssl ts -verify -in "$TMP/resp-hsm-$name.tsr" -data "$TMP/data.bin" -CAfile "$PKI/root-ca.pem" \
+            -untrusted "$PKI/issuing-ca.pem" 2>&1) || true
+        grep -q 'Verification: OK' <<<"$verify" || { echo "$verify" >&2; die "the $name daemon's sample stamp does not verify"; }
+        log "$name signer: sample stamp verified by openssl ts -verify ($(stat -c %s "$TMP/resp-hsm-$name.tsr") bytes)"
+    done
+    record "curl … -o resp-hsm-{software,pkcs11}.tsr; openssl ts -verify -in resp-hsm-*.tsr -data data.bin -CAfile \$STATE/pki/root-ca.pem -untrusted \$STATE/pki/issuing-ca.pem"
+
+    declare -A HSM_EXPECTED=([software]=1 [pkcs11]=1) HSM_INFLIGHT=([software]=0 [pkcs11]=0)
+    # hsm_run NAME CONNECTIONS SECONDS RUN: one wrk run against one of the two daemons, with its CPU time.
+    hsm_run() {
+        local name=$1 c=$2 dur=$3 run=$4 pid port before after
+        if [[ $name == software ]]; then pid=$DAEMON_PID; port=$SW_PORT; else pid=$HSM_PID; port=$TK_PORT; fi
+        before=$(cpu_ticks "$pid")
+        run_wrk "$run" "http://127.0.0.1:$port$TSA_PATH" "$c" "$dur" post.lua
+        after=$(cpu_ticks "$pid")
+        collect "$run"
+        CPU_US[$run]=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="${REQS[$run]}" \
+            'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n }')
+        log "$run: server CPU ${CPU_US[$run]:-?} µs per stamp"
+        HSM_EXPECTED[$name]=$((${HSM_EXPECTED[$name]} + ${REQS[$run]} - ${NON2XX[$run]}))
+        HSM_INFLIGHT[$name]=$((${HSM_INFLIGHT[$name]} + c))
+    }
+    if [[ $WARMUP -gt 0 ]]; then
+        hsm_run software "${CONNECTIONS%% *}" "$WARMUP" hsm-software-warmup
+        hsm_run pkcs11 "${CONNECTIONS%% *}" "$WARMUP" hsm-pkcs11-warmup
+    fi
+    for c in $CONNECTIONS; do
+        hsm_run software "$c" "$DURATION" "hsm-software-${c}c"
+        hsm_run pkcs11 "$c" "$DURATION" "hsm-pkcs11-${c}c"
+    done
+    HSM_THREADS=$(awk '/^Threads:/ {print $2}' "/proc/$HSM_PID/status" 2>/dev/null || true)
+    SW_THREADS=$(awk '/^Threads:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || true)
+    stop_pid "$DAEMON_PID" "sigillumd (software signer)"
+    DAEMON_PID=""
+    stop_pid "$HSM_PID" "sigillumd (token signer)"
+    HSM_PID=""
+
+    # Every stamp answered must be in that daemon's ledger (a refused stamp is HTTP 200 too, but
+    # writes no row: this is what catches signatures that failed on the token).
+    bad=0
+    for name in software pkcs11; do
+        db=$H/state-$name/$LEDGER_FILE
+        rows=$(sqlite3 -readonly "$db" "select count(*) from $LEDGER_TABLE" 2>"$TMP/sqlite.err") || {
+            cat "$TMP/sqlite.err" >&2; die "could not count $LEDGER_TABLE in $db"; }
+        want=${HSM_EXPECTED[$name]}
+        if ((rows < want)); then
+            log "FAIL: $name signer: $rows ledger rows for $want answered stamps (refused stamps?)"; bad=1
+            HSM_LEDGER+=("$name signer: FAIL, $rows ledger rows for $want HTTP 200 answers: $((want - rows)) were not tokens")
+        else
+            HSM_LEDGER+=("$name signer: OK, $rows ledger rows for $want answered stamps (at most ${HSM_INFLIGHT[$name]} more from requests in flight)")
+        fi
+        for c in $CONNECTIONS; do
+            n=${NON2XX[hsm-$name-${c}c]}
+            [[ $n -eq 0 ]] || { log "FAIL: $name signer answered $n non-2xx responses at $c connections"; bad=1; }
+        done
+    done
+    record "sqlite3 \$TMP/hsm/state-{software,pkcs11}/$LEDGER_FILE 'select count(*) from $LEDGER_TABLE'"
+    printf '%s\n' "${HSM_LEDGER[@]}" | while read -r line; do log "ledger: $line"; done
+    [[ $bad -eq 0 ]] || die "HSM part failed (see above); BENCH_KEEP=1 keeps the logs"
+fi
+
 # --- report ---------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'; }
 # wrk's latency ("850.00us", "1.23ms", "1.02s") in milliseconds
@@ -844,6 +1021,48 @@ report() { # report md|text
             IFS='|' read -r label value <<<"$line"
             if [[ $fmt == md ]]; then echo "| $label | $value |"; else printf '  %-52s %12s\n' "$label" "$value"; fi
         done
+    fi
+    if [[ $RUN_HSM -eq 1 || -n $HSM_SKIPPED ]]; then
+        if [[ $fmt == md ]]; then
+            echo
+            echo "## TSA on a PKCS#11 token (SoftHSM2) next to the software signer"
+            echo
+        else
+            echo
+            echo "--- HSM (stamps signed on a SoftHSM2 token vs the software signer; same EC P-256 key and certificate) ---"
+        fi
+        if [[ -n $HSM_SKIPPED ]]; then
+            echo "$HSM_SKIPPED"
+        else
+            if [[ $fmt == md ]]; then
+                echo "The same POST (req.tsq) to two daemons whose config files differ only in \`tsa.signer\`: \`software\` with the development TSU key (EC P-256), and \`pkcs11\` with that key imported into a SoftHSM2 token (\`softhsm2-util --import\`), both up at once, wrk runs alternating. Token signer: ${HSM_SIGNER_LINE:-?} (BENCH_HSM_SESSIONS). Threads at the end: software ${SW_THREADS:-?}, token ${HSM_THREADS:-?}."
+                echo
+            fi
+            table_head "$fmt"
+            table_rows "$fmt" hsm-software hsm-pkcs11
+            if [[ $fmt == md ]]; then echo; echo "| ratio / figure | value |"; echo "| --- | ---: |"; else echo; fi
+            local sw tk line
+            for c in $CONNECTIONS; do
+                sw=hsm-software-${c}c
+                tk=hsm-pkcs11-${c}c
+                local r p cpu
+                r=$(ratio "${RPS[$tk]:-}" "${RPS[$sw]:-}")
+                p=$(ratio "$(to_ms "${P99[$tk]:-}")" "$(to_ms "${P99[$sw]:-}")")
+                cpu="$(cell "${CPU_US[$sw]:-}") µs / $(cell "${CPU_US[$tk]:-}") µs"
+                if [[ $fmt == md ]]; then
+                    echo "| token ÷ software stamps/s, ${c} connections | $r |"
+                    echo "| token p99 ÷ software p99, ${c} connections | $p |"
+                    echo "| server CPU per stamp, software / token, ${c} connections | $cpu |"
+                else
+                    printf '%-52s %s\n' "token / software stamps/s (${c}c):" "$r" "token / software p99 (${c}c):" "$p" \
+                        "server CPU per stamp, software / token (${c}c):" "$cpu"
+                fi
+            done
+            [[ $fmt == md ]] && echo
+            for line in "${HSM_LEDGER[@]}"; do
+                if [[ $fmt == md ]]; then echo "- ledger, $line"; else echo "ledger, $line"; fi
+            done
+        fi
     fi
     if [[ $fmt == md ]]; then
         echo

@@ -240,12 +240,15 @@ public final class ClockMonitor: ClockGate, Service {
     }
 
     public func run() async throws {
-        let clock = ContinuousClock()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let started = clock.now
-            await self.checkNow()
-            let next = started.advanced(by: self.configuration.probeInterval)
-            try? await Task.sleep(until: next, clock: clock)
+        // A graceful shutdown cancels the loop at once, also in the middle of the wait between checks.
+        try? await cancelWhenGracefulShutdown {
+            let clock = ContinuousClock()
+            while !Task.isCancelled {
+                let started = clock.now
+                await self.checkNow()
+                let next = started.advanced(by: self.configuration.probeInterval)
+                try? await Task.sleep(until: next, clock: clock)
+            }
         }
     }
 
