@@ -241,7 +241,7 @@ public final class ClockMonitor: ClockGate, Service {
 
     public func run() async throws {
         // A graceful shutdown cancels the loop at once, also in the middle of the wait between checks.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
             while !Task.isCancelled {
                 let started = clock.now
