@@ -98,6 +98,9 @@ struct KeysInspectTests {
         )
         #expect(wrong.status == 1, "\(wrong)")
         #expect(wrong.errorOutput.contains("\(file) does not open with the passphrase"), "\(wrong)")
-        #expect(wrong.errorOutput.contains("bad decrypt"), "\(wrong)")
+        // Usually "bad decrypt"; about one wrong passphrase in 256 leaves valid CBC padding and fails as a decode
+        // error instead: the verdict is the same.
+        #expect(
+            wrong.errorOutput.contains("bad decrypt") || wrong.errorOutput.contains("decode error"), "\(wrong)")
     }
 }

@@ -136,7 +136,8 @@ struct LedgerStatusSourceTests {
                 try cliSide.setOCSPStatus([
                     OCSPStatusRecord(issuer: Self.issuer, serial: [0x42], isRevoked: true, revocationTime: 1_000)
                 ])
-                let deadline = ContinuousClock.now + .seconds(5)
+                // Generous: the poll is every few milliseconds, but the suite shares two cores with daemons.
+                let deadline = ContinuousClock.now + .seconds(60)
                 while source.currentSnapshot.generation < 2, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
