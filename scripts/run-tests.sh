@@ -7,8 +7,9 @@
 #   1. the suites whose fixtures call the openssl CLI and other tools synchronously (KeyFileTests, SigningTests,
 #      PKCS11SigningTests, PKIMessagesTests): each such call holds one of the cooperative pool's threads, and a
 #      2-core machine has two;
-#   2. ClockDisciplineTests, which check that probes and chronyc calls end within their timeouts: alone, so that
-#      what they measure is the code and not a starved pool;
+#   2. the clock suites (ClockDisciplineTests; the chronyd-based SNTPAgainstChronydTests, ClockGateTests and
+#      StatusPageTests), which check that probes and chronyc calls end within their timeouts and that the gate moves
+#      within a few probe intervals: on their own, so that what they measure is the code and not a loaded machine;
 #   3. everything else (the daemons, the integration tests, the pollers).
 # Run together, the first group starved the others for tens of seconds. With arguments (e.g. --filter X) one
 # process runs exactly what was asked.
@@ -18,6 +19,7 @@ log=$1
 shift
 swift=${SWIFT:-swift}
 blocking='KeyFileTests|SigningTests|PKCS11SigningTests|PKIMessagesTests'
+clock='ClockDisciplineTests|SNTPAgainstChronydTests|ClockGateTests|StatusPageTests'
 : >"$log"
 
 run() {
@@ -31,8 +33,8 @@ if [ $# -gt 0 ]; then
     run "$@" || rc=$?
 else
     run --filter "$blocking" || rc=$?
-    run --filter ClockDisciplineTests || rc=$?
-    run --skip "$blocking|ClockDisciplineTests" || rc=$?
+    run --filter "$clock" || rc=$?
+    run --skip "$blocking|$clock" || rc=$?
 fi
 
 total=0

@@ -203,10 +203,11 @@ final class ChronyServer: Sendable {
         return true
     }
 
-    /// Probes the daemon until it answers (at most 10 s); fails early when it exits.
+    /// Probes the daemon until it answers (at most 60 s: a loaded machine starts it slowly); fails early when it
+    /// exits.
     private func waitUntilServing() async throws {
         let client = SNTPClient(timeout: .milliseconds(250))
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         var last = "no probe yet"
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else { break }
