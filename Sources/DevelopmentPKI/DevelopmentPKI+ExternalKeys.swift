@@ -1,6 +1,6 @@
 import Crypto
-import Signing
 public import Foundation
+import Signing
 import SwiftASN1
 public import X509
 

@@ -15,7 +15,8 @@ struct InitTokenOptions: ParsableArguments {
                 + "development issuing CA stored next to them.", valueName: "path"))
     var module: String?
 
-    @Option(name: .customLong("token"), help: ArgumentHelp("The token's label (with --pkcs11-module).", valueName: "label"))
+    @Option(
+        name: .customLong("token"), help: ArgumentHelp("The token's label (with --pkcs11-module).", valueName: "label"))
     var label: String?
 
     @Option(
@@ -73,7 +74,8 @@ enum InitTokenKeys {
                 try Data(pem.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
                 lines.append(
                     "  \(purpose == .timeStamping ? "TSU key" : "OCSP key"): label \(keyLabel), id "
-                        + key.id.map { String(format: "%02x", $0) }.joined() + ", certificate on the token and in \(file)")
+                        + key.id.map { String(format: "%02x", $0) }.joined()
+                        + ", certificate on the token and in \(file)")
             } catch let error as CLIError {
                 throw error
             } catch {
