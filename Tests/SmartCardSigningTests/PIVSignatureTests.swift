@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+import Signing
+import SmartCardSigning
+import Testing
+import X509
+import _CryptoExtras
+
+/// The PC/SC suites: one pcscd on the machine at a time, so one test at a time.
+@Suite("PIV smart cards over PC/SC", .serialized, .enabled(if: pcscStackAvailable, "pcscd or vpcd is not installed"))
+struct PIVCardTests {}
+
+extension PIVCardTests {
+    @Suite("PIV signatures on the emulated card")
+    struct Signatures {
+        @Test("EC P-256 in 9C: signatures verify with swift-crypto and openssl; the PIN goes before each one")
+        func ecP256() async throws {
+            try await PCSCWorld.with { world in
+                let (reader, certificate) = try await world.insertCard(.makeP256())
+                defer { reader.stop() }
+                let signer = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
+                defer { Task { await signer.close() } }
+                #expect(signer.scheme == .ecdsaP256SHA256)
+                #expect(signer.algorithm == .eccP256)
+                #expect(signer.certificate == certificate)
+                #expect(signer.kind == "piv")
+                #expect(signer.health == .available)
+                let before = reader.card.pinVerifications
+                let message = Array("a time-stamp token's signed attributes".utf8)
+                let signature = try await signer.sign(message)
+                #expect(reader.card.pinVerifications == before + 1)
+                #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
+                let key = try #require(P256.Signing.PublicKey(certificate.publicKey))
+                let parsed = try P256.Signing.ECDSASignature(derRepresentation: signature)
+                #expect(key.isValidSignature(parsed, for: SHA256.hash(data: message)))
+                #expect(
+                    try opensslVerifies(
+                        signature, message: message, publicKey: certificate.publicKey, digest: "sha256",
+                        in: world.directory)
+                )
+                await signer.close()
+            }
+        }
+
+        @Test("RSA-2048 in 9C: host-built PKCS#1 v1.5, command chaining and GET RESPONSE; openssl verifies")
+        func rsa2048() async throws {
+            try await PCSCWorld.with { world in
+                let (reader, certificate) = try await world.insertCard(try .makeRSA2048(), compressed: true)
+                defer { reader.stop() }
+                let signer = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
+                #expect(signer.scheme == .rsaPKCS1v15SHA256)
+                #expect(signer.certificate == certificate)
+                let message = Array("an OCSP response's tbsResponseData".utf8)
+                let signature = try await signer.sign(message)
+                #expect(signature.count == 256)
+                let key = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
+                #expect(
+                    key.isValidSignature(
+                        _RSA.Signing.RSASignature(rawRepresentation: signature),
+                        for: SHA256.hash(data: message),
+                        padding: .insecurePKCS1v1_5
+                    )
+                )
+                #expect(
+                    try opensslVerifies(
+                        signature, message: message, publicKey: certificate.publicKey, digest: "sha256",
+                        in: world.directory)
+                )
+                // A 256-octet input does not fit one short APDU: chained (CLA 10) GENERAL AUTHENTICATE, and
+                // the 264-octet answer came by GET RESPONSE.
+                let instructions = reader.card.instructions
+                #expect(instructions.filter { $0 == 0x87 }.count >= 2)
+                #expect(instructions.contains(0xC0))
+                await signer.close()
+            }
+        }
+    }
+}
