@@ -38,8 +38,12 @@ struct TestFailure: Error, CustomStringConvertible {
 ///
 /// pcscd serves one socket (`/run/pcscd/pcscd.comm`) and vpcd's ports for the whole machine, so the
 /// suites that start it run one test at a time.
+///
+/// It is started with `posix_spawn` and an empty signal mask: Foundation's `Process` passes on the mask
+/// of the spawning thread, and the test runner's threads block SIGTERM, so a pcscd started that way
+/// ignores SIGTERM until it is killed.
 final class PCSCDaemon: Sendable {
-    private let process = Mutex<Process?>(nil)
+    private let pid = Mutex<pid_t?>(nil)
     let logPath: String
 
     init(logPath: String) {
@@ -49,49 +53,33 @@ final class PCSCDaemon: Sendable {
     /// Starts pcscd and waits until it lists vpcd's readers.
     func start() throws {
         try Self.stopStrayDaemon()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pcscdPath)
-        process.arguments = ["-f", "-e"]
-        _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        self.process.withLock { $0 = process }
+        let pid = try spawn(pcscdPath, ["-f", "-e"], output: self.logPath)
+        self.pid.withLock { $0 = pid }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let readers = try? SmartCardInventory.readers(), readers.contains(firstVirtualReader) {
                 return
             }
-            guard process.isRunning else { break }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == 0 else {
+                self.pid.withLock { $0 = nil }
+                throw TestFailure("pcscd exited at start-up; its log:\n\(self.log)")
+            }
             usleep(50_000)
         }
-        let output = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
         self.stop()
-        throw TestFailure("pcscd did not come up with vpcd's readers within 10 s; its log:\n\(output)")
+        throw TestFailure("pcscd did not come up with vpcd's readers within 10 s; its log:\n\(self.log)")
     }
 
-    /// Stops pcscd by its PID (SIGTERM, then SIGKILL after 5 s) and waits for it.
+    /// Stops pcscd by its PID (SIGTERM, then SIGKILL after 5 s) and reaps it.
     func stop() {
         guard
-            let process = self.process.withLock({ state -> Process? in
+            let pid = self.pid.withLock({ state -> pid_t? in
                 defer { state = nil }
                 return state
             })
         else { return }
-        let pid = process.processIdentifier
-        if process.isRunning {
-            kill(pid, SIGTERM)
-        }
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline {
-            usleep(20_000)
-        }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-        }
+        stopChild(pid, grace: 5)
     }
 
     /// Restarts pcscd (stop, then start): every PC/SC context of a client is dead afterwards.
@@ -109,7 +97,7 @@ final class PCSCDaemon: Sendable {
     /// the PID in its pid file (only a pcscd: the process name is checked).
     private static func stopStrayDaemon() throws {
         guard let text = try? String(contentsOfFile: "/run/pcscd/pcscd.pid", encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+            let pid = Int32(String(text.filter(\.isNumber))), pid > 0,
             let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
             name.trimmingCharacters(in: .whitespacesAndNewlines) == "pcscd"
         else { return }
@@ -118,6 +106,55 @@ final class PCSCDaemon: Sendable {
             usleep(50_000)
         }
     }
+}
+
+/// Starts `path` with `arguments`, standard input from /dev/null and its output appended to `output`,
+/// with an empty signal mask and default signal actions.
+func spawn(_ path: String, _ arguments: [String], output: String) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2] {
+        sigaddset(&defaults, signal)
+    }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer {
+        for argument in argv {
+            free(argument)
+        }
+    }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    guard status == 0 else {
+        throw TestFailure("cannot start \(path): \(String(cString: strerror(status)))")
+    }
+    return pid
+}
+
+/// Stops the child `pid`: SIGTERM, up to `grace` seconds, then SIGKILL; reaps it.
+func stopChild(_ pid: pid_t, grace: TimeInterval) {
+    var status: Int32 = 0
+    kill(pid, SIGTERM)
+    let deadline = Date().addingTimeInterval(grace)
+    while Date() < deadline {
+        if waitpid(pid, &status, WNOHANG) != 0 { return }
+        usleep(10_000)
+    }
+    kill(pid, SIGKILL)
+    waitpid(pid, &status, 0)
 }
 
 /// A test's PC/SC world: pcscd with vpcd, emulated cards in its readers, a temporary folder.
