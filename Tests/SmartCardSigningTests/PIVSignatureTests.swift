@@ -19,7 +19,6 @@ extension PIVCardTests {
                 let (reader, certificate) = try await world.insertCard(.makeP256())
                 defer { reader.stop() }
                 let signer = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
-                defer { Task { await signer.close() } }
                 #expect(signer.scheme == .ecdsaP256SHA256)
                 #expect(signer.algorithm == .eccP256)
                 #expect(signer.certificate == certificate)
@@ -38,6 +37,19 @@ extension PIVCardTests {
                         signature, message: message, publicKey: certificate.publicKey, digest: "sha256",
                         in: world.directory)
                 )
+                #expect(
+                    try pkeyutlVerifies(
+                        signature,
+                        digest: Array(SHA256.hash(data: message)),
+                        publicKey: certificate.publicKey,
+                        in: world.directory
+                    )
+                )
+                // The next signature needs the PIN again (9C): one more VERIFY, no status query.
+                let queries = reader.card.pinStatusQueries
+                _ = try await signer.sign(message)
+                #expect(reader.card.pinVerifications == before + 2)
+                #expect(reader.card.pinStatusQueries == queries)
                 await signer.close()
             }
         }
@@ -65,6 +77,14 @@ extension PIVCardTests {
                     try opensslVerifies(
                         signature, message: message, publicKey: certificate.publicKey, digest: "sha256",
                         in: world.directory)
+                )
+                #expect(
+                    try pkeyutlVerifies(
+                        signature,
+                        digest: Array(SHA256.hash(data: message)),
+                        publicKey: certificate.publicKey,
+                        in: world.directory
+                    )
                 )
                 // A 256-octet input does not fit one short APDU: chained (CLA 10) GENERAL AUTHENTICATE, and
                 // the 264-octet answer came by GET RESPONSE.

@@ -341,3 +341,25 @@ func opensslVerifies(
     )
     return result.status == 0 && result.output.contains("Verified OK")
 }
+
+/// Verifies `signature` over the SHA-256 `digest` with `openssl pkeyutl -verify` (the digest as input, as a
+/// card signs it) against `publicKey`.
+func pkeyutlVerifies(
+    _ signature: [UInt8],
+    digest: [UInt8],
+    publicKey: Certificate.PublicKey,
+    in directory: String
+) throws -> Bool {
+    let base = "\(directory)/pkeyutl-\(UUID().uuidString)"
+    try Data((try publicKey.serializeAsPEM().pemString + "\n").utf8).write(to: URL(fileURLWithPath: "\(base).pub"))
+    try Data(digest).write(to: URL(fileURLWithPath: "\(base).dgst"))
+    try Data(signature).write(to: URL(fileURLWithPath: "\(base).sig"))
+    let result = try run(
+        "/usr/bin/openssl",
+        [
+            "pkeyutl", "-verify", "-pubin", "-inkey", "\(base).pub", "-in", "\(base).dgst", "-sigfile", "\(base).sig",
+            "-pkeyopt", "digest:sha256",
+        ]
+    )
+    return result.status == 0 && result.output.contains("Signature Verified Successfully")
+}
