@@ -267,7 +267,6 @@ final class CardLink: Sendable {
                     """
             )
         }
-        var lastRefusal: SmartCardError?
         for reader in readers {
             let card: PCSCCard
             do throws(SmartCardError) {
@@ -289,13 +288,11 @@ final class CardLink: Sendable {
             } catch {
                 card.disconnect()
                 if self.selector == .firstWithPIV, error.code == .notPIV {
-                    lastRefusal = error
                     continue
                 }
                 throw error
             }
         }
-        _ = lastRefusal
         return nil
     }
 
@@ -493,7 +490,7 @@ final class CardLink: Sendable {
         let session = PIVCardSession(transport: card)
         try card.beginTransaction()
         defer { try? card.endTransaction() }
-        guard let content = try session.getData(key.certificateObjectTag) else {
+        guard let certificate = try session.certificate(for: key) else {
             throw SmartCardError(
                 code: .certificateNotFound,
                 reason: """
@@ -504,7 +501,7 @@ final class CardLink: Sendable {
                 statusWord: StatusWord.notFound
             )
         }
-        return try PIVCertificateObject.certificate(from: content, key: key, reader: card.reader)
+        return certificate
     }
 
     /// Disconnects and releases the context; the end of the card's life.

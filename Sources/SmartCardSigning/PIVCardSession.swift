@@ -1,3 +1,5 @@
+package import X509
+
 /// Something that carries APDUs to a card: a PC/SC connection, or (in tests) a card emulator.
 package protocol APDUTransport {
     /// The reader's name, for messages.
@@ -146,6 +148,17 @@ package struct PIVCardSession {
             )
         }
         return outer.value
+    }
+
+    /// The certificate of `key` from its data object (GET DATA `5FC105` for 9A, `5FC10A` for 9C, `5FC10B`
+    /// for 9D, `5FC101` for 9E), inflated when the card stores it gzip-compressed.
+    ///
+    /// - Returns: `nil` when the card has no such object (`6A82`).
+    /// - Throws: ``SmartCardError/ErrorCode/certificateNotFound`` for an object without a certificate,
+    ///   ``SmartCardError/ErrorCode/malformedResponse`` for a broken one.
+    package func certificate(for key: PIVKeyReference) throws(SmartCardError) -> Certificate? {
+        guard let content = try self.getData(key.certificateObjectTag) else { return nil }
+        return try PIVCertificateObject.certificate(from: content, key: key, reader: self.reader)
     }
 
     /// VERIFY without data: the PIN's state, without presenting it.

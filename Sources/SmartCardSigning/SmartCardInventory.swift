@@ -93,12 +93,7 @@ public enum SmartCardInventory {
                 summary.slots = PIVKeyReference.all.map { key in
                     var slot = PIVSlotSummary(key: key)
                     do throws(SmartCardError) {
-                        if let content = try session.getData(key.certificateObjectTag) {
-                            let certificate = try PIVCertificateObject.certificate(
-                                from: content,
-                                key: key,
-                                reader: reader
-                            )
+                        if let certificate = try session.certificate(for: key) {
                             slot.certificate = certificate
                             slot.algorithm = PIVAlgorithm(publicKey: certificate.publicKey)
                         }
