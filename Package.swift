@@ -173,7 +173,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SmartCardSigningTests",
-            dependencies: ["SmartCardSigning", "Signing", "CZlib", asn1, x509, crypto, cryptoExtras, logging, lifecycle],
+            dependencies: [
+                "SmartCardSigning", "Signing", "CZlib", asn1, x509, crypto, cryptoExtras, logging, lifecycle,
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

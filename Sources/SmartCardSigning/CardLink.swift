@@ -128,13 +128,9 @@ final class CardLink: Sendable {
         }
     }
 
-    /// Marks the card closed and interrupts a watch in progress (`SCardCancel`).
+    /// Marks the card closed; a watch in progress ends within its one-second slice.
     func markClosed() {
-        let context = self.state.withLock { state in
-            state.closed = true
-            return state.context
-        }
-        context?.cancel()
+        self.state.withLock { $0.closed = true }
         self.wakeup.signal()
     }
 
@@ -324,7 +320,7 @@ final class CardLink: Sendable {
     }
 
     /// Waits (`SCardGetStatusChange`) up to `duration` for a card to come into a candidate reader; at
-    /// most one second per call, so a closing signer is not held up (it also cancels the wait).
+    /// most one second per call, so a closing signer is not held up for long.
     private func watchForCard(
         in context: PCSCContext,
         excluding taken: Set<String>,

@@ -45,18 +45,6 @@ final class PCSCContext: Sendable {
         }
     }
 
-    /// `SCardIsValidContext`: false after pcscd restarted or the context was released.
-    var isValid: Bool {
-        guard !self.released.withLock({ $0 }) else { return false }
-        return SCardIsValidContext(self.handle) == SCARD_S_SUCCESS
-    }
-
-    /// `SCardCancel`: ends a `SCardGetStatusChange` waiting on this context (from any thread).
-    func cancel() {
-        guard !self.released.withLock({ $0 }) else { return }
-        _ = SCardCancel(self.handle)
-    }
-
     /// `SCardListReaders`: the reader names, in pcscd's order; empty when no reader is attached.
     func readers() throws(SmartCardError) -> [String] {
         // The list may grow between the two calls (a reader plugged in): ask again then.

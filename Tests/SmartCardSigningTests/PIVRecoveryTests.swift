@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycleTestKit
 import Signing
 import SmartCardSigning
 import Testing
@@ -90,6 +91,54 @@ extension PIVCardTests {
                     let signature = try await signer.sign(message)
                     #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
                 }
+            }
+        }
+
+        @Test("another program resets the card: SCARD_W_RESET_CARD, then the signer reconnects and signs again")
+        func cardReset() async throws {
+            try await PCSCWorld.with { world in
+                let (reader, certificate) = try await world.insertCard(.makeP256())
+                defer { reader.stop() }
+                var configuration = world.configuration()
+                configuration.healthCheckInterval = .seconds(60)
+                let signer = try await SmartCardSigner(configuration: configuration, logger: quietLogger)
+                let message = Array("after a reset".utf8)
+                try await withRunningSigner(signer) {
+                    _ = try await signer.sign(message)
+                    let reset = try run("/usr/bin/opensc-tool", ["--reader", "0", "--reset", "warm"])
+                    #expect(reset.status == 0, "\(reset.output)")
+                    let lost = try await #require(throws: SmartCardError.self) {
+                        _ = try await signer.sign(message)
+                    }
+                    #expect(lost.code == .cardUnavailable)
+                    #expect(lost.returnValueName == "SCARD_W_RESET_CARD", "\(lost)")
+                    let back = await eventually(timeout: .seconds(10)) { signer.health == .available }
+                    #expect(back, "health: \(signer.health)")
+                    let signature = try await signer.sign(message)
+                    #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
+                }
+            }
+        }
+
+        @Test("the signer as a Service: a graceful shutdown ends run() and closes it")
+        func gracefulShutdown() async throws {
+            try await PCSCWorld.with { world in
+                let (reader, _) = try await world.insertCard(.makeP256())
+                defer { reader.stop() }
+                let signer = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
+                try await testGracefulShutdown { trigger in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await signer.run() }
+                        _ = try await signer.sign(Array("before".utf8))
+                        trigger.triggerGracefulShutdown()
+                        try await group.waitForAll()
+                    }
+                }
+                let closed = try await #require(throws: SmartCardError.self) {
+                    _ = try await signer.sign(Array("after".utf8))
+                }
+                #expect(closed.code == .shutDown)
+                #expect(signer.health != .available)
             }
         }
     }
