@@ -174,7 +174,8 @@ let package = Package(
         .testTarget(
             name: "SmartCardSigningTests",
             dependencies: [
-                "SmartCardSigning", "Signing", "CZlib", asn1, x509, crypto, cryptoExtras, logging, lifecycle,
+                "SmartCardSigning", "Signing", "CZlib", "TimeStampAuthority", "DevelopmentPKI", "ClockDiscipline", "Ledger",
+                "PKIMessages", asn1, x509, crypto, cryptoExtras, logging, lifecycle,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
