@@ -118,6 +118,16 @@ public struct SmartCardSignerConfiguration: Sendable {
                 reason: "the signer has \(self.readers.count) readers; give 1 to 16 (one card each)"
             )
         }
+        let names = self.readers.compactMap { selector -> String? in
+            if case .name(let name) = selector { return name }
+            return nil
+        }
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw SmartCardError(
+                code: .invalidConfiguration,
+                reason: "the reader \"\(twice)\" is configured twice; each card of a pool needs a reader of its own"
+            )
+        }
         guard self.maximumQueueLength >= 0 else {
             throw SmartCardError(
                 code: .invalidConfiguration,

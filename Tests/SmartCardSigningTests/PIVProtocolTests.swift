@@ -171,6 +171,13 @@ struct PIVProtocolTests {
             _ = try await SmartCardSigner(configuration: backwards, logger: quietLogger)
         }
         #expect(delays?.code == .invalidConfiguration)
+        let twice = await #expect(throws: SmartCardError.self) {
+            _ = try await SmartCardSigner(
+                configuration: SmartCardSignerConfiguration(readers: [.name("A"), .name("A")], pin: nil),
+                logger: quietLogger
+            )
+        }
+        #expect(twice?.code == .invalidConfiguration)
         #expect(SmartCardSignerConfiguration(keyReference: .cardAuthentication, pin: nil).effectivePINPolicy == .never)
         #expect(
             SmartCardSignerConfiguration(keyReference: .keyManagement, pin: nil).effectivePINPolicy

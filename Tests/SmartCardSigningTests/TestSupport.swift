@@ -93,14 +93,27 @@ final class PCSCDaemon: Sendable {
         (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
     }
 
-    /// A pcscd left behind by an earlier, killed test run holds the socket and vpcd's ports; stop it by
-    /// the PID in its pid file (only a pcscd: the process name is checked).
+    /// A pcscd left behind by an earlier, killed test run holds the socket and vpcd's ports: stop it by the PID
+    /// in its pid file, but only when it is one of ours (`pcscd -f -e`, orphaned). Any other pcscd (the
+    /// system's, socket-activated) is left alone and the test fails saying so.
     private static func stopStrayDaemon() throws {
         guard let text = try? String(contentsOfFile: "/run/pcscd/pcscd.pid", encoding: .utf8),
-            let pid = Int32(String(text.filter(\.isNumber))), pid > 0,
+            let pid = Int32(String(text.filter(\.isNumber))), pid > 0, kill(pid, 0) == 0,
             let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
             name.trimmingCharacters(in: .whitespacesAndNewlines) == "pcscd"
         else { return }
+        let commandLine = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+        let arguments = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let orphaned = status.split(separator: "\n").contains { $0.hasPrefix("PPid:") && $0.hasSuffix("\t1") }
+        guard arguments == [pcscdPath, "-f", "-e"], orphaned else {
+            throw TestFailure(
+                """
+                a pcscd these tests did not start is running (pid \(pid): \(arguments.joined(separator: " "))); stop it \
+                (systemctl stop pcscd.socket pcscd) so that the tests can run their own with vpcd
+                """
+            )
+        }
         kill(pid, SIGTERM)
         for _ in 0..<100 where kill(pid, 0) == 0 {
             usleep(50_000)
