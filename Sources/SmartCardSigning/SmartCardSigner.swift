@@ -66,6 +66,18 @@ public final class SmartCardSigner: Signer, Service {
         self.links.compactMap(\.connectedReader)
     }
 
+    /// Each card's state, in configuration order: for a status page.
+    public var cards: [SmartCardStatus] {
+        self.links.map { link in
+            SmartCardStatus(
+                selector: link.selector,
+                reader: link.lastReader,
+                unavailableReason: link.unavailableReason,
+                pinRetriesLeft: link.retriesLeft
+            )
+        }
+    }
+
     private let links: [CardLink]
     private let queue: CardQueue
     private let plan: PIVSigningPlan
@@ -375,6 +387,21 @@ public final class SmartCardSigner: Signer, Service {
         self.pin.erase()
         self.logger.info("PIV smart-card signer closed")
     }
+}
+
+/// The state of one card of a ``SmartCardSigner``.
+public struct SmartCardStatus: Sendable, Hashable {
+    /// How the card's reader is configured.
+    public var selector: SmartCardReaderSelector
+
+    /// The reader of the current or last connection; `nil` before the first.
+    public var reader: String?
+
+    /// `nil` when the card can sign; otherwise why not.
+    public var unavailableReason: String?
+
+    /// The PIN tries left when the card last said (VERIFY without data at connection, or a rejected VERIFY).
+    public var pinRetriesLeft: Int?
 }
 
 /// What start-up finds: the plan, certificates and the PIN tries left.

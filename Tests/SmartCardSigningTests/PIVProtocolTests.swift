@@ -78,6 +78,18 @@ struct PIVProtocolTests {
         #expect(try session.getData([0x5F, 0xC1, 0x02]) != nil)
     }
 
+    @Test("the emulator answers SELECT with the truncated 9-octet AID, as OpenSC sends it")
+    func truncatedAID() {
+        let card = PIVCardEmulator()
+        let answer = card.process([
+            0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00,
+        ])
+        #expect(answer.first == 0x61)
+        #expect(answer.suffix(2) == [0x90, 0x00])
+        #expect(
+            card.process([0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03, 0x09, 0x00]).suffix(2) == [0x6A, 0x82])
+    }
+
     @Test("a card without PIV: SELECT fails with notPIV and the status word")
     func notPIV() throws {
         struct Silent: APDUTransport {

@@ -96,6 +96,10 @@ extension PIVCardTests {
                     }
                     #expect(noticed, "connected: \(signer.connectedReaders)")
                     #expect(signer.health == .available)
+                    let cards = signer.cards
+                    #expect(cards.count == 2)
+                    #expect(cards.filter { $0.unavailableReason == nil }.map(\.reader) == [secondVirtualReader])
+                    #expect(cards.contains { $0.unavailableReason?.contains(firstVirtualReader) == true })
                     let signature = try await signer.sign(message)
                     #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
                 }
