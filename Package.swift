@@ -68,6 +68,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: PIV smart-card signer over PC/SC
+        // PC/SC Lite's client library (pcscd's); pkg-config supplies -I/usr/include/PCSC, which winscard.h needs.
+        .systemLibrary(name: "CPCSCLite", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
+        // zlib inflates the certificates PIV cards store gzip-compressed.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "SmartCardSigning",
+            dependencies: ["Signing", "CPCSCLite", "CZlib", asn1, x509, crypto, cryptoExtras, logging, lifecycle, nioPosix],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: UTC clock state
         .target(name: "CSysClock"),
         .target(
@@ -142,7 +153,8 @@ let package = Package(
         .executableTarget(
             name: "sigillum",
             dependencies: [
-                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", "PKCS11Signing", "ClockDiscipline",
+                "PKIMessages", "Ledger", "OCSPResponder", "DevelopmentPKI", "Signing", "PKCS11Signing", "SmartCardSigning",
+                "ClockDiscipline",
                 argumentParser,
                 asn1, x509,
                 crypto, logging, nioCore, nioPosix, nioHTTP1,
@@ -157,6 +169,15 @@ let package = Package(
         .testTarget(
             name: "PKCS11SigningTests",
             dependencies: ["PKCS11Signing", "Signing", "CPKCS11", asn1, x509, crypto, cryptoExtras, logging, lifecycle],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SmartCardSigningTests",
+            dependencies: [
+                "SmartCardSigning", "Signing", "CZlib", "TimeStampAuthority", "DevelopmentPKI", "ClockDiscipline", "Ledger",
+                "PKIMessages", asn1, x509, crypto, cryptoExtras, logging, lifecycle,
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

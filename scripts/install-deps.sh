@@ -17,16 +17,17 @@ set -euo pipefail
 # The profiles: the one place to edit. A profile is "@other" entries (includes)
 # plus package names. An entry "a|b" means: a if apt knows it, else b
 # (e.g. nginx-light was dropped from newer Debian releases).
-# Later issues add here: pcscd vsmartcard-vpcd libpcsclite-dev (smart card),
-# postgresql, libsystemd-dev systemd (systemd integration). chrony and
+# Later issues add here: postgresql, libsystemd-dev systemd (systemd integration).
+# libpcsclite-dev (PC/SC client) and zlib1g-dev (compressed PIV certificates) build the smart-card signer;
+# pcscd and vsmartcard-vpcd (a virtual reader that the tests' PIV card emulator plugs into) test it. chrony and
 # libfaketime serve the clock tests (NTP servers on loopback, one shifted;
 # installing chrony replaces systemd-timesyncd); chromium loads the status page;
 # softhsm2 and opensc are the PKCS#11 token and tools.
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
-    [build]="libsqlite3-dev libssl-dev pkg-config ca-certificates openssl"
+    [build]="libsqlite3-dev libssl-dev libpcsclite-dev zlib1g-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
-    [test]="@run curl sqlite3 chrony libfaketime chromium softhsm2 opensc"
+    [test]="@run curl sqlite3 chrony libfaketime chromium softhsm2 opensc pcscd vsmartcard-vpcd"
     [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"
 )
 

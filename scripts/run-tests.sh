@@ -5,8 +5,8 @@
 #
 # Without arguments the suites run in three processes, one after the other:
 #   1. the suites whose fixtures call the openssl CLI and other tools synchronously (KeyFileTests, SigningTests,
-#      PKCS11SigningTests, PKIMessagesTests): each such call holds one of the cooperative pool's threads, and a
-#      2-core machine has two;
+#      PKCS11SigningTests, SmartCardSigningTests — matched by "SigningTests" — and PKIMessagesTests): each such
+#      call holds one of the cooperative pool's threads, and a 2-core machine has two;
 #   2. the clock suites (ClockDisciplineTests; the chronyd-based SNTPAgainstChronydTests, ClockGateTests and
 #      StatusPageTests), which check that probes and chronyc calls end within their timeouts and that the gate moves
 #      within a few probe intervals: on their own, so that what they measure is the code and not a loaded machine;

@@ -7,7 +7,8 @@ import Signing
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Inspect key files; list and generate signing keys on a PKCS#11 token (HSM, SoftHSM2, OpenSC).",
+        abstract:
+            "Inspect key files; list and generate signing keys on a PKCS#11 token; list PIV smart cards (PC/SC).",
         discussion: """
             The module is the vendor's PKCS#11 library, such as /usr/lib/softhsm/libsofthsm2.so or \
             /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so. Tokens are chosen by label (--token) or serial number \
@@ -25,7 +26,7 @@ struct PKCS11TokenOptions: ParsableArguments {
         name: .customLong("module"),
         help: ArgumentHelp("The PKCS#11 module (shared library) to load.", valueName: "path")
     )
-    var module: String
+    var module: String?
 
     @Option(name: .customLong("token"), help: ArgumentHelp("The token's label.", valueName: "label"))
     var label: String?
@@ -48,8 +49,11 @@ struct PKCS11TokenOptions: ParsableArguments {
 
     /// Loads and initialises the module.
     func load() throws(CLIError) -> PKCS11Module {
+        guard let module = self.module else {
+            throw CLIError("give the PKCS#11 module with --module", exitCode: 2)
+        }
         do {
-            return try PKCS11Module(path: self.module)
+            return try PKCS11Module(path: module)
         } catch {
             throw CLIError(pkcs11FailureMessage(error), exitCode: 1)
         }
@@ -92,18 +96,30 @@ struct PINSourceOptions: ParsableArguments {
 struct KeysListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the module's slots, tokens, keys and certificates.",
+        abstract: "List the module's slots, tokens, keys and certificates; or, with --pcsc, the PIV smart cards.",
         discussion: """
             Without a PIN only public objects show: certificates, public keys, and private keys marked \
-            CKA_PRIVATE false. With --token and a PIN option the private keys show too.
+            CKA_PRIVATE false. With --token and a PIN option the private keys show too. With --pcsc (and no \
+            module) Sigillum asks pcscd itself: readers, cards, PIV key slots with their algorithms and \
+            certificates, and the PIN tries left; it never presents the PIN.
             """
     )
 
     @OptionGroup var token: PKCS11TokenOptions
     @OptionGroup var pin: PINSourceOptions
 
+    @Flag(name: .customLong("pcsc"), help: "List PC/SC readers and PIV cards instead of a PKCS#11 module.")
+    var pcsc = false
+
     func run() async throws {
         try await self.reportingFailures { () throws(CLIError) in
+            if self.pcsc {
+                guard self.token.module == nil, try self.token.selector() == nil, try self.pin.source() == nil else {
+                    throw CLIError("--pcsc takes no module, token or PIN options", exitCode: 2)
+                }
+                Console.print(try SmartCardReport.lines())
+                return
+            }
             let selector = try self.token.selector()
             let pin = try self.pin.source()
             if pin != nil, selector == nil {

@@ -1,0 +1,2 @@
+// zlib (zlib1g-dev): inflates PIV certificate objects that the card stores gzip-compressed.
+#include <zlib.h>
