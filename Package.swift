@@ -140,7 +140,8 @@ let package = Package(
         .executableTarget(
             name: "sigillumd",
             dependencies: [
-                "ApplianceConfig", "DevelopmentPKI", "Signing", "PKCS11Signing", "ClockDiscipline", "Ledger",
+                "ApplianceConfig", "DevelopmentPKI", "Signing", "PKCS11Signing", "SmartCardSigning", "ClockDiscipline",
+                "Ledger",
                 "TimeStampAuthority",
                 "OCSPResponder",
                 "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,

@@ -119,6 +119,28 @@ public struct SignerSettings: Sendable, Hashable {
         case software
         /// A key on a PKCS#11 token (an HSM, SoftHSM2, a smart card through OpenSC).
         case pkcs11
+        /// A key on a PIV smart card reached through PC/SC (pcscd), without vendor middleware.
+        case piv
+    }
+
+    /// The cards of a `piv` signer.
+    public struct PIV: Sendable, Hashable {
+        /// Reader names, each matched as a substring; empty: the first reader whose card has the PIV application.
+        /// Several readers with cards of the same key and certificate profile form a pool.
+        public var readers: [String]
+        /// The key reference: 9a, 9c (default), 9d or 9e.
+        public var slot: String
+        /// The card PIN; nil for a key that needs none (9E).
+        public var pin: Secret?
+        /// How long a signature waits for a free card.
+        public var queueWaitMilliseconds: Int
+
+        public init(readers: [String], slot: String, pin: Secret?, queueWaitMilliseconds: Int = 2000) {
+            self.readers = readers
+            self.slot = slot
+            self.pin = pin
+            self.queueWaitMilliseconds = queueWaitMilliseconds
+        }
     }
 
     /// RSA padding for RSA keys.
@@ -183,10 +205,12 @@ public struct SignerSettings: Sendable, Hashable {
     public var rsaPadding: RSAPadding
     /// The token and key, for `pkcs11`.
     public var pkcs11: PKCS11?
+    /// The cards, for `piv`.
+    public var piv: PIV?
 
     public init(
         kind: Kind = .software, keyFile: String, certificateFile: String?, chainFile: String?,
-        rsaPadding: RSAPadding = .pkcs1, passphrase: Secret? = nil, pkcs11: PKCS11? = nil
+        rsaPadding: RSAPadding = .pkcs1, passphrase: Secret? = nil, pkcs11: PKCS11? = nil, piv: PIV? = nil
     ) {
         self.kind = kind
         self.keyFile = keyFile
@@ -195,6 +219,7 @@ public struct SignerSettings: Sendable, Hashable {
         self.rsaPadding = rsaPadding
         self.passphrase = passphrase
         self.pkcs11 = pkcs11
+        self.piv = piv
     }
 
     /// What the signer is, for start-up messages: the key file, or the token and key.
@@ -202,6 +227,9 @@ public struct SignerSettings: Sendable, Hashable {
         switch self.kind {
         case .software:
             return self.keyFile
+        case .piv:
+            let readers = self.piv?.readers.joined(separator: ", ") ?? ""
+            return "PIV slot \(self.piv?.slot ?? "9c") on \(readers.isEmpty ? "the first PIV card" : readers)"
         case .pkcs11:
             let token = self.pkcs11.map { $0.tokenLabel.map { "token \"\($0)\"" } ?? "token #\($0.tokenSerial ?? "?")" }
             let key = self.pkcs11.map { $0.keyLabel.map { "key \"\($0)\"" } ?? "key id \($0.keyID ?? "?")" }

@@ -42,6 +42,9 @@ struct ConfigurationFile: Decodable {
         var pinEnv: String?
         var pinCredential: String?
         var sessions: Int?
+        var readers: [String]?
+        var slot: String?
+        var queueWaitMillis: Int?
 
         init(
             type: String? = nil, keyFile: String? = nil, certificateFile: String? = nil, chainFile: String? = nil,
@@ -146,7 +149,8 @@ struct ConfigurationFile: Decodable {
         "type": .scalar, "keyFile": .scalar, "certificateFile": .scalar, "chainFile": .scalar, "rsaPadding": .scalar,
         "passphraseFile": .scalar, "passphraseEnv": .scalar, "passphraseCredential": .scalar, "module": .scalar,
         "tokenLabel": .scalar, "tokenSerial": .scalar, "keyLabel": .scalar, "keyId": .scalar, "pinFile": .scalar,
-        "pinEnv": .scalar, "pinCredential": .scalar, "sessions": .scalar,
+        "pinEnv": .scalar, "pinCredential": .scalar, "sessions": .scalar, "readers": .sequence(.scalar),
+        "slot": .scalar, "queueWaitMillis": .scalar,
     ])
 
     /// The keys each mapping may hold; anything else is a typo the user must hear about.

@@ -284,7 +284,7 @@ public enum ConfigurationLoader {
         guard let signerFile else { throw .invalid(keyPath, "missing: name keyFile and certificateFile") }
         let kindText = signerFile.type ?? SignerSettings.Kind.software.rawValue
         guard let kind = SignerSettings.Kind(rawValue: kindText) else {
-            throw .invalid("\(keyPath).type", "\"\(kindText)\" is not one of: software, pkcs11")
+            throw .invalid("\(keyPath).type", "\"\(kindText)\" is not one of: software, pkcs11, piv")
         }
         let paddingText = signerFile.rsaPadding ?? SignerSettings.RSAPadding.pkcs1.rawValue
         guard let padding = SignerSettings.RSAPadding(rawValue: paddingText) else {
@@ -319,6 +319,32 @@ public enum ConfigurationLoader {
             return SignerSettings(
                 kind: .software, keyFile: absoluteKey, certificateFile: certificateFile, chainFile: chainFile,
                 rsaPadding: padding, passphrase: passphrase)
+        case .piv:
+            let slot = (signerFile.slot ?? "9c").lowercased()
+            guard ["9a", "9c", "9d", "9e"].contains(slot) else {
+                throw .invalid("\(keyPath).slot", "\"\(slot)\" is not one of the PIV key references 9a, 9c, 9d, 9e")
+            }
+            if signerFile.keyFile != nil {
+                throw .invalid("\(keyPath).keyFile", "a piv signer's key stays on the card; drop keyFile")
+            }
+            let pin = try Self.secret(
+                file: signerFile.pinFile, environment: signerFile.pinEnv, credential: signerFile.pinCredential,
+                keyPath: keyPath, name: "pin", stateDirectory: stateDirectory)
+            if pin == nil && slot != "9e" {
+                throw .invalid(
+                    "\(keyPath).pinFile", "missing: slot \(slot) needs the card PIN (pinFile, pinEnv or pinCredential)")
+            }
+            let wait = signerFile.queueWaitMillis ?? 2000
+            guard (1...60_000).contains(wait) else {
+                throw .invalid("\(keyPath).queueWaitMillis", "\(wait) is outside 1…60000")
+            }
+            let readers = signerFile.readers ?? []
+            guard !readers.contains(where: \.isEmpty), Set(readers).count == readers.count else {
+                throw .invalid("\(keyPath).readers", "reader names must be non-empty and distinct")
+            }
+            return SignerSettings(
+                kind: .piv, keyFile: "", certificateFile: certificateFile, chainFile: chainFile, rsaPadding: padding,
+                piv: .init(readers: readers, slot: slot, pin: pin, queueWaitMilliseconds: wait))
         case .pkcs11:
             guard let module = signerFile.module, !module.isEmpty else {
                 throw .invalid("\(keyPath).module", "missing: the PKCS#11 module (shared library) to load")

@@ -3,6 +3,7 @@ import Logging
 import PKCS11Signing
 import ServiceLifecycle
 import Signing
+import SmartCardSigning
 
 /// Turns signer settings into signers: key files through `KeyFileSignerSource`, tokens through `PKCS11Signer`.
 ///
@@ -27,6 +28,21 @@ final class SignerFactory {
                 chainFile: settings.chainFile,
                 rsaPadding: settings.rsaPadding == .pss ? .pss : .pkcs1v15
             ).load()
+        case .piv:
+            guard let cards = settings.piv, let slot = PIVKeyReference(cards.slot) else {
+                throw SimpleError("a piv signer without its card settings")
+            }
+            var configuration = SmartCardSignerConfiguration(
+                readers: cards.readers.isEmpty ? [.firstWithPIV] : cards.readers.map { .nameContaining($0) },
+                keyReference: slot,
+                pin: cards.pin.map(Self.secretSource),
+                certificate: settings.certificateFile.map { .file(path: $0) } ?? .card,
+                chainFile: settings.chainFile
+            )
+            configuration.queueWaitTimeout = .milliseconds(cards.queueWaitMilliseconds)
+            let signer = try await SmartCardSigner(configuration: configuration, logger: self.logger)
+            self.services.append(signer)
+            return signer
         case .pkcs11:
             guard let token = settings.pkcs11 else {
                 throw SimpleError("a pkcs11 signer without its token settings")

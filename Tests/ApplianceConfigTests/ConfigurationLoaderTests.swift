@@ -153,6 +153,53 @@ private let minimalTSA = """
         #expect(dynamic.tsa.dynamicAccuracy)
     }
 
+    @Test func hardwareSignersAreValidated() throws {
+        let piv = try ConfigurationLoader.load(
+            yaml: """
+                tsa:
+                  signer: { type: piv, readers: ["Virtual PCD 00 00"], slot: 9C, pinCredential: card-pin }
+                  policies: [{ oid: 1.2.3.4 }]
+                """,
+            environment: [:])
+        #expect(piv.tsa.signer.kind == .piv)
+        #expect(piv.tsa.signer.piv == .init(readers: ["Virtual PCD 00 00"], slot: "9c", pin: .credential("card-pin")))
+        #expect(piv.tsa.signer.certificateFile == nil)
+        let token = try ConfigurationLoader.load(
+            yaml: """
+                tsa:
+                  signer: { type: pkcs11, module: /lib/p11.so, tokenLabel: t, keyId: "a1:b2", pinEnv: PIN }
+                  policies: [{ oid: 1.2.3.4 }]
+                """,
+            environment: [:])
+        #expect(token.tsa.signer.pkcs11?.keyID == "a1:b2")
+        #expect(token.tsa.signer.pkcs11?.pin == .environment("PIN"))
+        for (yaml, keyPath) in [
+            ("{ type: piv, slot: 9f, pinFile: p }", "tsa.signer.slot"),
+            ("{ type: piv, slot: 9c }", "tsa.signer.pinFile"),
+            ("{ type: pkcs11, module: m, tokenLabel: t, keyLabel: k }", "tsa.signer.pinFile"),
+            (
+                "{ type: pkcs11, module: m, tokenLabel: t, tokenSerial: s, keyLabel: k, pinEnv: P }",
+                "tsa.signer.tokenLabel"
+            ),
+            ("{ type: pkcs11, module: m, tokenLabel: t, keyId: zz, pinEnv: P }", "tsa.signer.keyId"),
+            ("{ keyFile: k.pem, certificateFile: c.pem, pinFile: p }", "tsa.signer.pinFile"),
+            ("{ keyFile: k.p12, passphraseFile: a, passphraseEnv: B }", "tsa.signer.passphraseFile"),
+            ("{ keyFile: k.pem }", "tsa.signer.certificateFile"),
+        ] {
+            #expect {
+                try ConfigurationLoader.load(
+                    yaml: "tsa:\n  signer: \(yaml)\n  policies: [{ oid: 1.2.3.4 }]\n", environment: [:])
+            } throws: { error in
+                (error as? ConfigError)?.keyPath == keyPath
+            }
+        }
+        // A PKCS#12 carries its certificate.
+        let p12 = try ConfigurationLoader.load(
+            yaml: "tsa:\n  signer: { keyFile: tsa.p12, passphraseCredential: p }\n  policies: [{ oid: 1.2.3.4 }]\n",
+            environment: [:])
+        #expect(p12.tsa.signer.certificateFile == nil && p12.tsa.signer.passphrase == .credential("p"))
+    }
+
     @Test func defaultsApplyWhenLeftOut() throws {
         let config = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:])
         #expect(config.http.maxRequestBytes == 16 * 1024)
