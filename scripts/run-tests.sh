@@ -5,8 +5,8 @@
 #
 # Without arguments the suites run in three processes, one after the other:
 #   1. the suites whose fixtures call the openssl CLI and other tools synchronously (KeyFileTests, SigningTests,
-#      PKCS11SigningTests, SmartCardSigningTests — matched by "SigningTests" — and PKIMessagesTests): each such
-#      call holds one of the cooperative pool's threads, and a 2-core machine has two;
+#      PKCS11SigningTests, PKIMessagesTests): each such call holds one of the cooperative pool's threads, and a
+#      2-core machine has two;
 #   2. ClockDisciplineTests, which check that probes and chronyc calls end within their timeouts: alone, so that
 #      what they measure is the code and not a starved pool;
 #   3. everything else (the daemons, the integration tests, the pollers).
