@@ -189,7 +189,7 @@ package struct PIVCardSession {
     /// - Throws: ``SmartCardError/ErrorCode/pinRejected`` with ``SmartCardError/retriesLeft`` on `63CX`,
     ///   ``SmartCardError/ErrorCode/pinBlocked`` on `6983` or when no try is left.
     package func verify(pin: [UInt8]) throws(SmartCardError) {
-        guard (1...8).contains(pin.count) else {
+        guard (6...8).contains(pin.count) else {
             throw SmartCardError(
                 code: .invalidConfiguration,
                 reason: "the PIN has \(pin.count) characters; a PIV PIN has 6 to 8 (SP 800-73-4): fix the PIN source"

@@ -153,7 +153,7 @@ extension SmartCardError {
         }
 
         /// A setting is out of range or contradicts another (no readers, a pool of 0, a PIN policy that
-        /// needs a PIN without a PIN source, a PIN longer than 8 characters).
+        /// needs a PIN without a PIN source, a PIN of fewer than 6 or more than 8 characters).
         public static let invalidConfiguration = ErrorCode(.invalidConfiguration)
 
         /// The PC/SC service (pcscd) is not running or stopped (`SCARD_E_NO_SERVICE`).

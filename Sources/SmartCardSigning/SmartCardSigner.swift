@@ -96,7 +96,7 @@ public final class SmartCardSigner: Signer, Service {
         logger[metadataKey: "piv.key"] = "\(configuration.keyReference.hexName)"
         let policy = configuration.effectivePINPolicy
         var octets = try configuration.pin.map { try $0.resolve() }
-        if let count = octets?.count, count > 8 {
+        if let count = octets?.count, !(6...8).contains(count) {
             octets?.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             throw SmartCardError(
                 code: .invalidConfiguration,

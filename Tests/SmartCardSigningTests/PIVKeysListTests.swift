@@ -68,6 +68,7 @@ extension PIVCardTests {
         func noService() throws {
             try FileManager.default.isExecutableFile(atPath: sigillumExecutable)
                 ? () : { throw TestFailure("\(sigillumExecutable) is missing: run swift build --build-tests") }()
+            _ = pcscEnvironment
             let listing = try run(sigillumExecutable, ["keys", "list", "--pcsc"])
             #expect(listing.status == 1, "\(listing.output)")
             #expect(listing.output.contains("pcscd"), "\(listing.output)")

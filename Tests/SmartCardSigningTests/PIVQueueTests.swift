@@ -65,7 +65,7 @@ extension PIVCardTests {
                 defer { first.stop() }
                 let second = PIVCardEmulator(pin: testPIN)
                 second.install(key, at: .digitalSignature, certificate: try certificate.derBytes)
-                let secondReader = VirtualCardReader(card: second, port: 35964)
+                let secondReader = VirtualCardReader(card: second, port: pcscEnvironment.secondPort)
                 defer { secondReader.stop() }
                 try await waitForCard(in: secondVirtualReader, present: true)
 

@@ -21,7 +21,8 @@ let openscModulePath = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
 let pcscStackAvailable =
     FileManager.default.isExecutableFile(atPath: pcscdPath) && FileManager.default.fileExists(atPath: vpcdDriverPath)
 
-/// The names vpcd gives its two readers (ports 35963 and 35964).
+/// The names vpcd gives its two readers (Debian's ports 35963 and 35964, or this process's; see
+/// ``PCSCTestEnvironment``).
 let firstVirtualReader = "Virtual PCD 00 00"
 let secondVirtualReader = "Virtual PCD 00 01"
 
@@ -34,10 +35,130 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Where this test process's pcscd lives.
+///
+/// pcscd 1.9.9 always serves `/run/pcscd/pcscd.comm` (only the client library reads `PCSCLITE_CSOCK_NAME`),
+/// and vpcd listens on the ports of its `reader.conf.d` entry (35963/35964 in Debian's). So that the tests
+/// neither meet a system pcscd nor another test run on the same machine, each process gets a folder of its
+/// own and two free ports: pcscd runs in a mount namespace of its own (`unshare --mount`) where that folder
+/// is bind-mounted over `/run/pcscd`, with a `reader.conf.d` naming the ports (`-c`), and this process (and
+/// every tool it starts: pkcs11-tool, opensc-tool, sigillum) finds its socket through
+/// `PCSCLITE_CSOCK_NAME`. Where namespaces are not allowed, the tests use the machine's `/run/pcscd` and
+/// Debian's ports, one pcscd at a time.
+struct PCSCTestEnvironment: Sendable {
+    /// Whether pcscd runs in a namespace of its own.
+    let isolated: Bool
+    /// The folder mounted over `/run/pcscd` for pcscd (isolated only).
+    let runDirectory: String
+    /// The `reader.conf.d` folder (isolated only).
+    let configurationDirectory: String
+    /// The TCP ports of "Virtual PCD 00 00" and "… 00 01".
+    let firstPort: UInt16
+    let secondPort: UInt16
+
+    /// The pid file of the pcscd this process talks to.
+    var pidFile: String { (self.isolated ? self.runDirectory : "/run/pcscd") + "/pcscd.pid" }
+
+    /// pcscd's command line.
+    var daemonCommand: (path: String, arguments: [String]) {
+        guard self.isolated else { return (pcscdPath, ["-f", "-e"]) }
+        return (
+            unsharePath,
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c",
+                "mount --bind '\(self.runDirectory)' /run/pcscd && exec \(pcscdPath) -f -e -c '\(self.configurationDirectory)'",
+            ]
+        )
+    }
+
+    static let unsharePath = "/usr/bin/unshare"
+    var unsharePath: String { Self.unsharePath }
+
+    /// Sets the environment up once per process, before the first PC/SC call (PC/SC Lite reads
+    /// `PCSCLITE_CSOCK_NAME` once).
+    static let shared: PCSCTestEnvironment = {
+        let temporary = FileManager.default.temporaryDirectory.path
+        // Folders of earlier test processes that are gone.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] {
+            guard entry.hasPrefix("sigillum-piv-"), let pid = Int32(entry.dropFirst("sigillum-piv-".count)),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(atPath: "\(temporary)/\(entry)")
+        }
+        let base = "\(temporary)/sigillum-piv-\(getpid())"
+        let run = "\(base)/run"
+        let configuration = "\(base)/reader.conf.d"
+        guard FileManager.default.isExecutableFile(atPath: unsharePath),
+            (try? FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)) != nil,
+            (try? FileManager.default.createDirectory(atPath: configuration, withIntermediateDirectories: true)) != nil,
+            (try? FileManager.default.createDirectory(atPath: "/run/pcscd", withIntermediateDirectories: true)) != nil,
+            let port = freePortPair(),
+            (try? Data(
+                """
+                FRIENDLYNAME "Virtual PCD"
+                DEVICENAME   /dev/null:\(port)
+                LIBPATH      \(vpcdDriverPath)
+                CHANNELID    \(port)
+
+                """.utf8
+            ).write(to: URL(fileURLWithPath: "\(configuration)/vpcd"))) != nil,
+            namespacesAllowed()
+        else {
+            return PCSCTestEnvironment(
+                isolated: false, runDirectory: "", configurationDirectory: "", firstPort: 35963, secondPort: 35964)
+        }
+        setenv("PCSCLITE_CSOCK_NAME", "\(run)/pcscd.comm", 1)
+        return PCSCTestEnvironment(
+            isolated: true,
+            runDirectory: run,
+            configurationDirectory: configuration,
+            firstPort: port,
+            secondPort: port + 1
+        )
+    }()
+
+    /// Whether `unshare --mount` works here (root, or a container that allows it).
+    private static func namespacesAllowed() -> Bool {
+        guard
+            let pid = try? spawn(
+                unsharePath, ["--mount", "--propagation", "private", "/bin/true"], output: "/dev/null")
+        else { return false }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return status == 0
+    }
+
+    /// Two consecutive free TCP ports on loopback, above 20000.
+    private static func freePortPair() -> UInt16? {
+        for _ in 0..<50 {
+            let port = UInt16.random(in: 20000...60000)
+            if portIsFree(port), portIsFree(port + 1) { return port }
+        }
+        return nil
+    }
+
+    private static func portIsFree(_ port: UInt16) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = INADDR_ANY
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+/// This process's PC/SC test environment.
+var pcscEnvironment: PCSCTestEnvironment { PCSCTestEnvironment.shared }
+
 /// A pcscd of one test, run in the foreground (`-f`) as a child process and stopped by its PID.
 ///
-/// pcscd serves one socket (`/run/pcscd/pcscd.comm`) and vpcd's ports for the whole machine, so the
-/// suites that start it run one test at a time.
+/// The suites that start it run one test at a time: one pcscd per process (see ``PCSCTestEnvironment``).
 ///
 /// It is started with `posix_spawn` and an empty signal mask: Foundation's `Process` passes on the mask
 /// of the spawning thread, and the test runner's threads block SIGTERM, so a pcscd started that way
@@ -52,8 +173,10 @@ final class PCSCDaemon: Sendable {
 
     /// Starts pcscd and waits until it lists vpcd's readers.
     func start() throws {
-        try Self.stopStrayDaemon()
-        let pid = try spawn(pcscdPath, ["-f", "-e"], output: self.logPath)
+        let environment = pcscEnvironment
+        try Self.stopStrayDaemon(environment)
+        let command = environment.daemonCommand
+        let pid = try spawn(command.path, command.arguments, output: self.logPath)
         self.pid.withLock { $0 = pid }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -94,10 +217,11 @@ final class PCSCDaemon: Sendable {
     }
 
     /// A pcscd left behind by an earlier, killed test run holds the socket and vpcd's ports: stop it by the PID
-    /// in its pid file, but only when it is one of ours (`pcscd -f -e`, orphaned). Any other pcscd (the
-    /// system's, socket-activated) is left alone and the test fails saying so.
-    private static func stopStrayDaemon() throws {
-        guard let text = try? String(contentsOfFile: "/run/pcscd/pcscd.pid", encoding: .utf8),
+    /// in its pid file, but only when it is one of ours (started with `-f -e`, orphaned). Any other pcscd (the
+    /// system's, socket-activated, or another test run's) is left alone and the test fails saying so. With a
+    /// namespace of its own, only this process's earlier pcscd can be there.
+    private static func stopStrayDaemon(_ environment: PCSCTestEnvironment) throws {
+        guard let text = try? String(contentsOfFile: environment.pidFile, encoding: .utf8),
             let pid = Int32(String(text.filter(\.isNumber))), pid > 0, kill(pid, 0) == 0,
             let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
             name.trimmingCharacters(in: .whitespacesAndNewlines) == "pcscd"
@@ -106,7 +230,7 @@ final class PCSCDaemon: Sendable {
         let arguments = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let orphaned = status.split(separator: "\n").contains { $0.hasPrefix("PPid:") && $0.hasSuffix("\t1") }
-        guard arguments == [pcscdPath, "-f", "-e"], orphaned else {
+        guard arguments.starts(with: [pcscdPath, "-f", "-e"]), orphaned || environment.isolated else {
             throw TestFailure(
                 """
                 a pcscd these tests did not start is running (pid \(pid): \(arguments.joined(separator: " "))); stop it \
@@ -193,20 +317,21 @@ struct PCSCWorld: Sendable {
         return try await body(world)
     }
 
-    /// A card emulator with `key` in `slot` and a certificate for it from the test CA, in the vpcd
-    /// reader of `port`, waited for until pcscd sees it.
+    /// A card emulator with `key` in `slot` and a certificate for it from the test CA, in the first vpcd
+    /// reader (or the second), waited for until pcscd sees it.
     func insertCard(
         _ key: EmulatedKey,
         at slot: PIVKeyReference = .digitalSignature,
-        port: UInt16 = 35963,
+        second: Bool = false,
         compressed: Bool = false,
         commonName: String = "Sigillum PIV test"
     ) async throws -> (reader: VirtualCardReader, certificate: Certificate) {
         let card = PIVCardEmulator(pin: testPIN)
         let certificate = try self.ca.issue(for: key.publicKey, commonName: commonName)
         card.install(key, at: slot, certificate: try certificate.derBytes, compressed: compressed)
-        let reader = VirtualCardReader(card: card, port: port)
-        try await waitForCard(in: port == 35963 ? firstVirtualReader : secondVirtualReader, present: true)
+        let reader = VirtualCardReader(
+            card: card, port: second ? pcscEnvironment.secondPort : pcscEnvironment.firstPort)
+        try await waitForCard(in: second ? secondVirtualReader : firstVirtualReader, present: true)
         return (reader, certificate)
     }
 

@@ -7,7 +7,8 @@ import Synchronization
 #endif
 
 /// Puts a ``PIVCardEmulator`` into a vpcd reader: a client of the TCP port that pcscd's vsmartcard
-/// driver (`libifdvpcd`) listens on (35963 for "Virtual PCD 00 00", 35964 for "… 00 01").
+/// driver (`libifdvpcd`) listens on (in Debian's configuration 35963 for "Virtual PCD 00 00", 35964 for
+/// "… 00 01"; the tests use ports of their own, see ``PCSCTestEnvironment``).
 ///
 /// vpcd's protocol: each message is a 2-octet big-endian length and then either a command APDU or a
 /// 1-octet control code (0 power off, 1 power on, 2 reset, 4 get ATR); the card answers an APDU with
@@ -32,7 +33,7 @@ final class VirtualCardReader: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the client for `card` on `port`; it connects as soon as pcscd listens.
-    init(card: PIVCardEmulator, port: UInt16 = 35963) {
+    init(card: PIVCardEmulator, port: UInt16 = pcscEnvironment.firstPort) {
         self.card = card
         self.port = port
         let thread = Thread { [self] in
