@@ -310,10 +310,13 @@ public enum ConfigurationLoader {
                     "\(keyPath).certificateFile",
                     "missing: the path of the signer's certificate (only a PKCS#12 .p12/.pfx key file carries its own)")
             }
-            for key in [
-                "module", "tokenLabel", "tokenSerial", "keyLabel", "keyId", "pinFile", "pinEnv", "pinCredential",
+            let tokenKeys: [(String, String?)] = [
+                ("module", signerFile.module), ("tokenLabel", signerFile.tokenLabel),
+                ("tokenSerial", signerFile.tokenSerial), ("keyLabel", signerFile.keyLabel), ("keyId", signerFile.keyId),
+                ("pinFile", signerFile.pinFile), ("pinEnv", signerFile.pinEnv),
+                ("pinCredential", signerFile.pinCredential),
             ]
-            where Self.pkcs11Value(signerFile, key) != nil {
+            if let (key, _) = tokenKeys.first(where: { $0.1 != nil }) {
                 throw .invalid("\(keyPath).\(key)", "only a signer of type pkcs11 takes it")
             }
             return SignerSettings(
@@ -382,20 +385,6 @@ public enum ConfigurationLoader {
                 pkcs11: .init(
                     module: module, tokenLabel: signerFile.tokenLabel, tokenSerial: signerFile.tokenSerial,
                     keyLabel: signerFile.keyLabel, keyID: signerFile.keyId, pin: pin, sessions: sessions))
-        }
-    }
-
-    static func pkcs11Value(_ signer: ConfigurationFile.Signer, _ key: String) -> String? {
-        switch key {
-        case "module": signer.module
-        case "tokenLabel": signer.tokenLabel
-        case "tokenSerial": signer.tokenSerial
-        case "keyLabel": signer.keyLabel
-        case "keyId": signer.keyId
-        case "pinFile": signer.pinFile
-        case "pinEnv": signer.pinEnv
-        case "pinCredential": signer.pinCredential
-        default: nil
         }
     }
 

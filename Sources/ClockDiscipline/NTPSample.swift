@@ -60,12 +60,6 @@ public struct NTPSample: Sendable, Hashable {
         self.localReceiveNanoseconds = localReceiveNanoseconds
         self.localTransmitNanoseconds = localTransmitNanoseconds
     }
-
-    /// The root distance of RFC 5905 §A.5.5.2 without the dispersion growth since the sample: half the root and
-    /// measured delays plus the root dispersion, a bound on how far this sample's server time can be from UTC.
-    public var rootDistanceNanoseconds: Int64 {
-        (self.rootDelayNanoseconds + self.delayNanoseconds) / 2 + self.rootDispersionNanoseconds
-    }
 }
 
 /// Why an SNTP probe produced no sample. Each case names the RFC 5905 / RFC 4330 check the reply failed.

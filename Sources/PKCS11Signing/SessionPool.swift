@@ -1,3 +1,4 @@
+import Signing
 import Synchronization
 
 /// The sessions a ``PKCS11Signer`` signs with, handed out one signature at a time.
@@ -21,14 +22,6 @@ final class SessionPool: Sendable {
         var plan: SigningPlan
     }
 
-    private enum Waiter {
-        /// Registered, its continuation not yet stored.
-        case pending
-        case waiting(CheckedContinuation<Lease, any Error>)
-        /// Resolved before its continuation was stored.
-        case resolved(Result<Lease, any Error>)
-    }
-
     private struct State {
         var epoch: UInt64 = 0
         var connection: Connection?
@@ -36,9 +29,7 @@ final class SessionPool: Sendable {
         var unavailable: PKCS11Error
         var idle: [PKCS11Session] = []
         var leased = 0
-        var waiters: [UInt64: Waiter] = [:]
-        var order: [UInt64] = []
-        var nextWaiter: UInt64 = 0
+        var waiters = LeaseWaiters<Lease>()
     }
 
     private let state: Mutex<State>
@@ -57,7 +48,7 @@ final class SessionPool: Sendable {
     /// - Returns: The new epoch.
     @discardableResult
     func install(_ connection: Connection, sessions: [PKCS11Session]) -> UInt64 {
-        let (epoch, handOver): (UInt64, [(CheckedContinuation<Lease, any Error>, Lease)]) = self.state.withLock {
+        let (epoch, handOver): (UInt64, [LeaseWaiters<Lease>.Handover]) = self.state.withLock {
             state in
             state.epoch &+= 1
             state.connection = connection
@@ -81,20 +72,7 @@ final class SessionPool: Sendable {
             state.unavailable = error
             let idle = state.idle
             state.idle = []
-            var failed: [CheckedContinuation<Lease, any Error>] = []
-            for id in state.order {
-                switch state.waiters[id] {
-                case .waiting(let continuation):
-                    failed.append(continuation)
-                    state.waiters[id] = nil
-                case .pending:
-                    state.waiters[id] = .resolved(.failure(error))
-                case .resolved, nil:
-                    break
-                }
-            }
-            state.order = []
-            return (idle, failed)
+            return (idle, state.waiters.failAll(with: error))
         }
         for continuation in failed {
             continuation.resume(throwing: error)
@@ -110,67 +88,37 @@ final class SessionPool: Sendable {
     func acquire(timeout: Duration) async throws -> Lease {
         let immediate: Result<Lease, PKCS11Error>? = self.state.withLock { state in
             guard let connection = state.connection else { return .failure(state.unavailable) }
-            guard state.order.isEmpty, let session = state.idle.popLast() else { return nil }
+            guard state.waiters.isEmpty, let session = state.idle.popLast() else { return nil }
             state.leased += 1
             return .success(Lease(session: session, epoch: state.epoch, connection: connection))
         }
         if let immediate {
             return try immediate.get()
         }
-        let id = self.state.withLock { state in
-            state.nextWaiter &+= 1
-            state.waiters[state.nextWaiter] = .pending
-            state.order.append(state.nextWaiter)
-            return state.nextWaiter
-        }
+        let id = self.state.withLock { $0.waiters.enqueue() }
         // A session may have come back between the two locks.
         self.serve()
-        let timer = Task { [self] in
-            do {
-                try await Task.sleep(for: timeout)
-            } catch {
-                return
-            }
-            self.fail(
-                waiter: id,
-                with: PKCS11Error(
+        return try await LeaseWaiters.wait(
+            id,
+            timeout: timeout,
+            timeoutError: {
+                PKCS11Error(
                     code: .sessionPoolExhausted,
                     reason: """
                         no PKCS#11 session became free within \(timeout); the token is slower than the load: \
                         raise the session pool size or lower the request rate
                         """
                 )
-            )
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                let resolved: Result<Lease, any Error>? = self.state.withLock { state in
-                    switch state.waiters[id] {
-                    case .pending:
-                        state.waiters[id] = .waiting(continuation)
-                        return nil
-                    case .resolved(let result):
-                        state.waiters[id] = nil
-                        return result
-                    case .waiting, nil:
-                        return .failure(CancellationError())
-                    }
-                }
-                if let resolved {
-                    continuation.resume(with: resolved)
-                }
-            }
-        } onCancel: {
-            self.fail(waiter: id, with: CancellationError())
-        }
+            },
+            access: { body in self.state.withLock { body(&$0.waiters) } }
+        )
     }
 
     /// Takes a session back.
     ///
     /// - Returns: The session when it belongs to an ended epoch (or the pool is closed): the caller closes it.
     func release(_ lease: Lease) -> PKCS11Session? {
-        let (stale, handOver): (Bool, [(CheckedContinuation<Lease, any Error>, Lease)]) = self.state.withLock {
+        let (stale, handOver): (Bool, [LeaseWaiters<Lease>.Handover]) = self.state.withLock {
             state in
             state.leased -= 1
             guard lease.epoch == state.epoch, state.connection != nil else { return (true, []) }
@@ -191,40 +139,14 @@ final class SessionPool: Sendable {
     }
 
     /// Hands idle sessions to waiters in order; the continuations are resumed by the caller, outside the lock.
-    ///
-    /// `order` holds exactly the waiters that are pending or waiting.
-    private static func serveWaiters(_ state: inout State) -> [(CheckedContinuation<Lease, any Error>, Lease)] {
-        var handOver: [(CheckedContinuation<Lease, any Error>, Lease)] = []
+    private static func serveWaiters(_ state: inout State) -> [LeaseWaiters<Lease>.Handover] {
+        var handOver: [LeaseWaiters<Lease>.Handover] = []
         guard let connection = state.connection else { return handOver }
-        while !state.order.isEmpty, let session = state.idle.popLast() {
-            let id = state.order.removeFirst()
+        while !state.waiters.isEmpty, let session = state.idle.popLast() {
             state.leased += 1
             let lease = Lease(session: session, epoch: state.epoch, connection: connection)
-            if case .waiting(let continuation) = state.waiters[id] {
-                state.waiters[id] = nil
-                handOver.append((continuation, lease))
-            } else {
-                state.waiters[id] = .resolved(.success(lease))
-            }
+            if let served = state.waiters.serveFirst(lease) { handOver.append(served) }
         }
         return handOver
-    }
-
-    private func fail(waiter id: UInt64, with error: any Error) {
-        let continuation: CheckedContinuation<Lease, any Error>? = self.state.withLock { state in
-            switch state.waiters[id] {
-            case .pending:
-                state.waiters[id] = .resolved(.failure(error))
-                state.order.removeAll { $0 == id }
-                return nil
-            case .waiting(let continuation):
-                state.waiters[id] = nil
-                state.order.removeAll { $0 == id }
-                return continuation
-            case .resolved, nil:
-                return nil
-            }
-        }
-        continuation?.resume(throwing: error)
     }
 }

@@ -1,3 +1,4 @@
+import Signing
 import Synchronization
 
 /// The cards of a ``SmartCardSigner``, handed to one signature at a time, with a bounded queue.
@@ -17,14 +18,6 @@ final class CardQueue: Sendable {
         var epoch: UInt64
     }
 
-    private enum Waiter {
-        /// Registered, its continuation not yet stored.
-        case pending
-        case waiting(CheckedContinuation<Lease, any Error>)
-        /// Resolved before its continuation was stored.
-        case resolved(Result<Lease, any Error>)
-    }
-
     private struct State {
         /// The epoch of each available card; a card absent here is lost or not yet connected.
         var available: [Int: UInt64] = [:]
@@ -35,9 +28,7 @@ final class CardQueue: Sendable {
         /// Why no card can be had, while none is available.
         var unavailable: SmartCardError
         var closed: SmartCardError?
-        var waiters: [UInt64: Waiter] = [:]
-        var order: [UInt64] = []
-        var nextWaiter: UInt64 = 0
+        var waiters = LeaseWaiters<Lease>()
     }
 
     private let state: Mutex<State>
@@ -55,12 +46,12 @@ final class CardQueue: Sendable {
 
     /// The number of signatures waiting now.
     var waitingCount: Int {
-        self.state.withLock { $0.order.count }
+        self.state.withLock { $0.waiters.count }
     }
 
     /// Makes `card` available (again) under a new epoch and serves waiting signatures.
     func install(_ card: Int) {
-        let handOver = self.state.withLock { state -> [(CheckedContinuation<Lease, any Error>, Lease)] in
+        let handOver = self.state.withLock { state -> [LeaseWaiters<Lease>.Handover] in
             guard state.closed == nil else { return [] }
             state.nextEpoch &+= 1
             state.available[card] = state.nextEpoch
@@ -81,7 +72,7 @@ final class CardQueue: Sendable {
             state.idle.removeAll { $0 == card }
             guard state.available.isEmpty else { return [] }
             state.unavailable = reason
-            return Self.failAll(&state, with: reason)
+            return state.waiters.failAll(with: reason)
         }
         for continuation in failed {
             continuation.resume(throwing: reason)
@@ -94,7 +85,7 @@ final class CardQueue: Sendable {
             state.closed = error
             state.available = [:]
             state.idle = []
-            return Self.failAll(&state, with: error)
+            return state.waiters.failAll(with: error)
         }
         for continuation in failed {
             continuation.resume(throwing: error)
@@ -116,27 +107,24 @@ final class CardQueue: Sendable {
         let immediate = self.state.withLock { state -> Immediate in
             if let closed = state.closed { return .failure(closed) }
             guard !state.available.isEmpty else { return .failure(state.unavailable) }
-            if state.order.isEmpty, !state.idle.isEmpty {
+            if state.waiters.isEmpty, !state.idle.isEmpty {
                 let card = state.idle.removeFirst()
                 state.leased += 1
                 return .lease(Lease(card: card, epoch: state.available[card] ?? 0))
             }
-            guard state.order.count < maximumWaiting else {
+            guard state.waiters.count < maximumWaiting else {
                 return .failure(
                     SmartCardError(
                         code: .cardBusy,
                         reason: """
-                            \(state.order.count) signatures are already waiting for the card (the most the \
+                            \(state.waiters.count) signatures are already waiting for the card (the most the \
                             queue holds); the card is slower than the load: add cards to the pool or lower \
                             the request rate
                             """
                     )
                 )
             }
-            state.nextWaiter &+= 1
-            state.waiters[state.nextWaiter] = .pending
-            state.order.append(state.nextWaiter)
-            return .wait(state.nextWaiter)
+            return .wait(state.waiters.enqueue())
         }
         let id: UInt64
         switch immediate {
@@ -144,50 +132,25 @@ final class CardQueue: Sendable {
         case .failure(let error): throw error
         case .wait(let waiter): id = waiter
         }
-        let timer = Task { [self] in
-            do {
-                try await Task.sleep(for: timeout)
-            } catch {
-                return
-            }
-            self.fail(
-                waiter: id,
-                with: SmartCardError(
+        return try await LeaseWaiters.wait(
+            id,
+            timeout: timeout,
+            timeoutError: {
+                SmartCardError(
                     code: .cardBusy,
                     reason: """
                         no card became free within \(timeout); the card is slower than the load: add cards to \
                         the pool, raise the queue wait or lower the request rate
                         """
                 )
-            )
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                let resolved: Result<Lease, any Error>? = self.state.withLock { state in
-                    switch state.waiters[id] {
-                    case .pending:
-                        state.waiters[id] = .waiting(continuation)
-                        return nil
-                    case .resolved(let result):
-                        state.waiters[id] = nil
-                        return result
-                    case .waiting, nil:
-                        return .failure(CancellationError())
-                    }
-                }
-                if let resolved {
-                    continuation.resume(with: resolved)
-                }
-            }
-        } onCancel: {
-            self.fail(waiter: id, with: CancellationError())
-        }
+            },
+            access: { body in self.state.withLock { body(&$0.waiters) } }
+        )
     }
 
     /// Takes a card back; it is lent again only when its epoch is still the current one.
     func release(_ lease: Lease) {
-        let handOver = self.state.withLock { state -> [(CheckedContinuation<Lease, any Error>, Lease)] in
+        let handOver = self.state.withLock { state -> [LeaseWaiters<Lease>.Handover] in
             state.leased -= 1
             guard state.closed == nil, state.available[lease.card] == lease.epoch else { return [] }
             state.idle.append(lease.card)
@@ -198,62 +161,15 @@ final class CardQueue: Sendable {
         }
     }
 
-    private func fail(waiter id: UInt64, with error: any Error) {
-        let continuation = self.state.withLock { state -> CheckedContinuation<Lease, any Error>? in
-            switch state.waiters[id] {
-            case .pending:
-                state.waiters[id] = .resolved(.failure(error))
-                state.order.removeAll { $0 == id }
-                return nil
-            case .waiting(let continuation):
-                state.waiters[id] = nil
-                state.order.removeAll { $0 == id }
-                return continuation
-            case .resolved, nil:
-                return nil
-            }
-        }
-        continuation?.resume(throwing: error)
-    }
-
     /// Hands idle cards to waiters in order; the caller resumes the continuations outside the lock.
-    private static func serveWaiters(_ state: inout State) -> [(CheckedContinuation<Lease, any Error>, Lease)] {
-        var handOver: [(CheckedContinuation<Lease, any Error>, Lease)] = []
-        while !state.order.isEmpty, !state.idle.isEmpty {
-            let id = state.order.removeFirst()
+    private static func serveWaiters(_ state: inout State) -> [LeaseWaiters<Lease>.Handover] {
+        var handOver: [LeaseWaiters<Lease>.Handover] = []
+        while !state.waiters.isEmpty, !state.idle.isEmpty {
             let card = state.idle.removeFirst()
-            let lease = Lease(card: card, epoch: state.available[card] ?? 0)
             state.leased += 1
-            switch state.waiters[id] {
-            case .pending:
-                state.waiters[id] = .resolved(.success(lease))
-            case .waiting(let continuation):
-                state.waiters[id] = nil
-                handOver.append((continuation, lease))
-            case .resolved, nil:
-                // Not in `order` any more by construction; give the card back.
-                state.leased -= 1
-                state.idle.insert(card, at: 0)
-            }
+            let lease = Lease(card: card, epoch: state.available[card] ?? 0)
+            if let served = state.waiters.serveFirst(lease) { handOver.append(served) }
         }
         return handOver
-    }
-
-    private static func failAll(_ state: inout State, with error: any Error) -> [CheckedContinuation<Lease, any Error>]
-    {
-        var failed: [CheckedContinuation<Lease, any Error>] = []
-        for id in state.order {
-            switch state.waiters[id] {
-            case .waiting(let continuation):
-                failed.append(continuation)
-                state.waiters[id] = nil
-            case .pending:
-                state.waiters[id] = .resolved(.failure(error))
-            case .resolved, nil:
-                break
-            }
-        }
-        state.order = []
-        return failed
     }
 }

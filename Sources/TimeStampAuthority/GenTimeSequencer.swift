@@ -32,7 +32,8 @@ final class GenTimeSequencer: Sendable {
 
     /// The next genTime, strictly after every earlier one.
     func next() async throws(Behind) -> (seconds: Int64, nanoseconds: Int64) {
-        let start = ContinuousClock.now
+        // Read only once the clock is found behind: the usual request never waits.
+        var start: ContinuousClock.Instant?
         // Two requests in one microsecond always wait for the next one, whatever the configured maximum.
         let allowance = max(self.maximumWaitMicroseconds, 100)
         while true {
@@ -49,7 +50,9 @@ final class GenTimeSequencer: Sendable {
                 // Truncate to the microsecond actually recorded, so the text and the number agree.
                 return (time.seconds, time.nanoseconds / 1000 * 1000)
             }
-            let waited = (ContinuousClock.now - start).components
+            let now = ContinuousClock.now
+            let waited = (now - (start ?? now)).components
+            if start == nil { start = now }
             let waitedMicros = waited.seconds * 1_000_000 + waited.attoseconds / 1_000_000_000_000
             guard waitedMicros + behind <= allowance else {
                 throw Behind(microseconds: behind)

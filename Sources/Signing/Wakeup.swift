@@ -1,11 +1,11 @@
 import Synchronization
 
-/// Wakes one sleeping task early: the signer's maintenance loop sleeps between health checks and
-/// reconnection attempts, and a lost token or a shutdown wakes it.
+/// Wakes one sleeping task early: a hardware signer's maintenance loop (PKCS#11 token, PIV card) sleeps
+/// between health checks and reconnection attempts, and a lost token or card, or a shutdown, wakes it.
 ///
 /// A signal while nobody sleeps is kept for the next ``wait(upTo:)``. Waking early without a signal
 /// can happen (a timer that fired as the signal came) and is harmless: the loop looks at its state.
-final class Wakeup: Sendable {
+package final class Wakeup: Sendable {
     private struct State {
         var pending = false
         var continuation: CheckedContinuation<Void, Never>?
@@ -13,8 +13,10 @@ final class Wakeup: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Wakes the sleeper, or the next one.
-    func signal() {
+    package func signal() {
         let continuation: CheckedContinuation<Void, Never>? = self.state.withLock { state in
             guard let continuation = state.continuation else {
                 state.pending = true
@@ -27,7 +29,7 @@ final class Wakeup: Sendable {
     }
 
     /// Sleeps until ``signal()``, `duration` or cancellation, whichever comes first.
-    func wait(upTo duration: Duration) async {
+    package func wait(upTo duration: Duration) async {
         let timer = Task { [self] in
             guard (try? await Task.sleep(for: duration)) != nil else { return }
             self.signal()
