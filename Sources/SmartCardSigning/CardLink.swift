@@ -360,7 +360,14 @@ final class CardLink: Sendable {
         defer { try? card.endTransaction() }
         var verified = false
         if policy != .never {
-            switch try session.pinStatus() {
+            // Some cards do not answer the status query (VERIFY without data); then the counter is unknown.
+            let status: PIVPINStatus?
+            do throws(SmartCardError) {
+                status = try session.pinStatus()
+            } catch  where error.code == .commandFailed && error.returnValue == nil {
+                status = nil
+            }
+            switch status {
             case .verified:
                 verified = true
             case .retriesLeft(let left):
@@ -369,6 +376,8 @@ final class CardLink: Sendable {
                 let error = PIVCardSession.blocked(card.reader, statusWord: nil)
                 self.markPINProblem(error)
                 throw error
+            case nil:
+                self.state.withLock { $0.retriesLeft = nil }
             }
             if policy == .oncePerConnection, !verified {
                 try self.verify(session, pin: pin)

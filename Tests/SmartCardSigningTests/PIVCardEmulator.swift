@@ -109,6 +109,8 @@ final class PIVCardEmulator: Sendable {
         var chain: (ins: UInt8, p1: UInt8, p2: UInt8, data: [UInt8])?
         var pending: [UInt8] = []
         var authenticateDelay: Duration = .zero
+        /// Answer VERIFY without data with 6A80, as some cards do.
+        var refusesStatusQuery = false
         // Counters.
         var pinVerifications = 0
         var pinStatusQueries = 0
@@ -138,6 +140,11 @@ final class PIVCardEmulator: Sendable {
     /// Makes every GENERAL AUTHENTICATE take `delay` (a slow card).
     func setAuthenticateDelay(_ delay: Duration) {
         self.state.withLock { $0.authenticateDelay = delay }
+    }
+
+    /// Makes VERIFY without data fail with 6A80 (a card without the status query).
+    func refuseStatusQuery() {
+        self.state.withLock { $0.refusesStatusQuery = true }
     }
 
     /// VERIFY commands that carried a PIN.
@@ -317,6 +324,7 @@ final class PIVCardEmulator: Sendable {
         guard command.p1 == 0x00 else { throw EmulatorRefusal(0x6A86) }
         if command.data.isEmpty {
             state.pinStatusQueries += 1
+            if state.refusesStatusQuery { throw EmulatorRefusal(0x6A80) }
             if state.retries == 0 { throw EmulatorRefusal(0x6983) }
             if state.pinVerified { return [0x90, 0x00] }
             throw EmulatorRefusal(0x63C0 | UInt16(state.retries))

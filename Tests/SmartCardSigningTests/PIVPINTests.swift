@@ -79,5 +79,20 @@ extension PIVCardTests {
                 #expect(reader.card.pinVerifications == verifications)
             }
         }
+
+        @Test("a card without the PIN status query still signs; the retry counter is then unknown")
+        func noStatusQuery() async throws {
+            try await PCSCWorld.with { world in
+                let (reader, certificate) = try await world.insertCard(.makeP256())
+                defer { reader.stop() }
+                reader.card.refuseStatusQuery()
+                let signer = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
+                let message = Array("no status query".utf8)
+                let signature = try await signer.sign(message)
+                #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
+                #expect(signer.cards.first?.pinRetriesLeft == nil)
+                await signer.close()
+            }
+        }
     }
 }
