@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -125,12 +126,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: systemd integration (libsystemd: sd_notify, socket activation, the journal)
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "SystemdIntegration",
+            dependencies: ["CSystemd", logging, lifecycle, nioCore],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: HTTP services
         .target(
             name: "HTTPFront",
             dependencies: [
                 "TimeStampAuthority", "OCSPResponder", "ClockDiscipline", "PKIMessages", logging, metrics, nioCore,
+                nioPosix, nioHTTP1, lifecycle,
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
@@ -144,7 +156,8 @@ let package = Package(
                 "Ledger",
                 "TimeStampAuthority",
                 "OCSPResponder",
-                "HTTPFront", "PKIMessages", argumentParser, logging, metrics, lifecycle, asn1, x509,
+                "HTTPFront", "PKIMessages", "SystemdIntegration", argumentParser, logging, metrics, lifecycle, asn1, x509,
+                nioPosix,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

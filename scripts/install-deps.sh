@@ -17,7 +17,8 @@ set -euo pipefail
 # The profiles: the one place to edit. A profile is "@other" entries (includes)
 # plus package names. An entry "a|b" means: a if apt knows it, else b
 # (e.g. nginx-light was dropped from newer Debian releases).
-# Later issues add here: postgresql, libsystemd-dev systemd (systemd integration).
+# Later issues add here: postgresql. libsystemd-dev builds the systemd integration (sd_notify, socket activation,
+# the journal).
 # libpcsclite-dev (PC/SC client) and zlib1g-dev (compressed PIV certificates) build the smart-card signer;
 # pcscd and vsmartcard-vpcd (a virtual reader that the tests' PIV card emulator plugs into) test it. chrony and
 # libfaketime serve the clock tests (NTP servers on loopback, one shifted;
@@ -25,7 +26,7 @@ set -euo pipefail
 # softhsm2 and opensc are the PKCS#11 token and tools.
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
-    [build]="libsqlite3-dev libssl-dev libpcsclite-dev zlib1g-dev pkg-config ca-certificates openssl"
+    [build]="libsqlite3-dev libssl-dev libpcsclite-dev zlib1g-dev libsystemd-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
     [test]="@run curl sqlite3 chrony libfaketime chromium softhsm2 opensc pcscd vsmartcard-vpcd"
     [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"

@@ -88,10 +88,14 @@ public struct HTTPSettings: Sendable, Hashable {
     public var maxRequestBytes: Int
     /// Seconds an idle keep-alive connection is kept open.
     public var idleTimeoutSeconds: Int
+    /// Seconds the requests in flight get to finish at shutdown (SIGTERM) and when a reload replaces the services
+    /// they use; keep it below systemd's `TimeoutStopSec=`.
+    public var drainSeconds: Int
 
-    public init(maxRequestBytes: Int = 16 * 1024, idleTimeoutSeconds: Int = 30) {
+    public init(maxRequestBytes: Int = 16 * 1024, idleTimeoutSeconds: Int = 30, drainSeconds: Int = 10) {
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.drainSeconds = drainSeconds
     }
 }
 

@@ -16,6 +16,7 @@ struct ConfigurationFile: Decodable {
     struct HTTP: Decodable {
         var maxRequestBytes: Int?
         var idleTimeoutSeconds: Int?
+        var drainSeconds: Int?
     }
 
     struct Ledger: Decodable {
@@ -158,7 +159,7 @@ struct ConfigurationFile: Decodable {
         "stateDirectory": .scalar,
         "listen": .scalar,
         "adminListen": .scalar,
-        "http": .mapping(["maxRequestBytes": .scalar, "idleTimeoutSeconds": .scalar]),
+        "http": .mapping(["maxRequestBytes": .scalar, "idleTimeoutSeconds": .scalar, "drainSeconds": .scalar]),
         "ledger": .mapping(["path": .scalar, "maxBatchSize": .scalar, "instanceId": .scalar]),
         "tsa": .mapping([
             "enabled": .scalar,

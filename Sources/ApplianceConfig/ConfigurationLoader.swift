@@ -161,6 +161,12 @@ public enum ConfigurationLoader {
             }
             http.idleTimeoutSeconds = value
         }
+        if let value = file.http?.drainSeconds {
+            guard (1...300).contains(value) else {
+                throw .invalid("http.drainSeconds", "\(value) is outside 1…300")
+            }
+            http.drainSeconds = value
+        }
 
         var ledger = LedgerSettings(
             databasePath: Self.absolute(file.ledger?.path ?? "ledger.sqlite", relativeTo: stateDirectory))

@@ -12,8 +12,10 @@ struct ClockMetrics: Sendable {
     let sourceOffset: [String: Gauge]
     let sourceDelay: [String: Gauge]
     let sourceAgrees: [String: Gauge]
+    let servers: [String]
 
     init(servers: [String]) {
+        self.servers = servers
         var offsets: [String: Gauge] = [:]
         var delays: [String: Gauge] = [:]
         var agrees: [String: Gauge] = [:]

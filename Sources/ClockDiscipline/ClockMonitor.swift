@@ -24,11 +24,20 @@ public final class ClockMonitor: ClockGate, Service {
     static let historyWindowNanoseconds: Int64 = 3_600_000_000_000
     static let historyLimit = 4096
 
-    public let configuration: ClockMonitorConfiguration
-    let sources: any ClockSources
     let logger: Logger
     let state: Mutex<State>
-    let metrics: ClockMetrics
+    private let settings: Mutex<Settings>
+
+    /// What a reload may change.
+    struct Settings {
+        var configuration: ClockMonitorConfiguration
+        var sources: any ClockSources
+        var metrics: ClockMetrics
+    }
+
+    public var configuration: ClockMonitorConfiguration { self.settings.withLock { $0.configuration } }
+    var sources: any ClockSources { self.settings.withLock { $0.sources } }
+    var metrics: ClockMetrics { self.settings.withLock { $0.metrics } }
 
     struct State {
         var check: ClockCheck?
@@ -53,12 +62,38 @@ public final class ClockMonitor: ClockGate, Service {
     }
 
     public init(configuration: ClockMonitorConfiguration, sources: any ClockSources, logger: Logger) {
-        self.configuration = configuration
-        self.sources = sources
         self.logger = logger
         self.state = Mutex(State())
-        self.metrics = ClockMetrics(servers: configuration.servers)
-        self.metrics.gateOpen.record(configuration.enforce ? 0 : 1)
+        let metrics = ClockMetrics(servers: configuration.servers)
+        self.settings = Mutex(Settings(configuration: configuration, sources: sources, metrics: metrics))
+        metrics.gateOpen.record(configuration.enforce ? 0 : 1)
+    }
+
+    /// Takes a new configuration and sources (a configuration reload) and checks the clock with them at once.
+    ///
+    /// The gate's state carries over: an open gate stays open only if that first check is good, a closed one still
+    /// needs ``ClockMonitorConfiguration/reopenAfter`` good checks. Going from not enforcing to enforcing starts
+    /// closed, as at start-up.
+    @discardableResult
+    public func reconfigure(_ configuration: ClockMonitorConfiguration, sources: any ClockSources) async -> ClockCheck {
+        let wasEnforcing = self.settings.withLock { settings in
+            let was = settings.configuration.enforce
+            settings.configuration = configuration
+            settings.sources = sources
+            if settings.metrics.servers != configuration.servers {
+                settings.metrics = ClockMetrics(servers: configuration.servers)
+            }
+            return was
+        }
+        if configuration.enforce && !wasEnforcing {
+            self.state.withLock { state in
+                state.open = false
+                state.consecutiveGood = 0
+                state.reason = "the clock gate was just switched on by a reload"
+            }
+        }
+        self.metrics.gateOpen.record(configuration.enforce && !self.state.withLock({ $0.open }) ? 0 : 1)
+        return await self.checkNow()
     }
 
     public var gateDescription: String {

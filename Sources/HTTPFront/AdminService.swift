@@ -1,11 +1,12 @@
-public import ClockDiscipline
+import ClockDiscipline
 import Foundation
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOCore
-public import OCSPResponder
+import OCSPResponder
 public import Prometheus
-public import TimeStampAuthority
+public import ServiceLifecycle
+import TimeStampAuthority
 import X509
 
 /// The admin listener: `GET /` (status page), `GET /health`, `GET /metrics`, `GET /status`,
@@ -23,17 +24,17 @@ public enum AdminService {
         }
     }
 
-    public static func makeApplication(
-        host: String,
-        port: Int,
-        tsa: TimeStampAuthority?,
-        ocsp: OCSPResponderService?,
-        clock: ClockMonitor?,
+    /// The admin listener on `bindings`, reporting on the services current in `slot`. `daemonProblems` adds what
+    /// the daemon itself knows is wrong (a withheld watchdog keep-alive) to `/health`.
+    public static func makeListener(
+        bindings: [ListenerBinding],
+        slot: ServingSlot,
         registry: PrometheusCollectorRegistry,
         status: StatusInfo,
+        daemonProblems: @escaping @Sendable () -> [String] = { [] },
         logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void
-    ) -> some ApplicationProtocol {
+        onRunning: @escaping @Sendable ([Int]) async -> Void
+    ) -> some Service {
         let router = Router(context: SigillumRequestContext.self)
         router.middlewares.add(
             MethodGuardMiddleware(allowed: [
@@ -54,12 +55,13 @@ public enum AdminService {
             )
         }
         router.get("/status/clock-history") { _, _ -> Response in
-            try Self.json(ClockHistoryBody(points: clock?.history() ?? []), status: .ok)
+            try Self.json(ClockHistoryBody(points: slot.set.clock?.history() ?? []), status: .ok)
         }
         router.get("/health") { _, _ -> Response in
             // 200 only when every enabled service can serve.
+            let (tsa, ocsp, clock) = (slot.set.tsa, slot.set.ocsp, slot.set.clock)
             let health = tsa?.health()
-            let problems = (health?.problems ?? []) + (ocsp?.problems() ?? [])
+            let problems = (health?.problems ?? []) + (ocsp?.problems() ?? []) + daemonProblems()
             let body = HealthBody(
                 status: problems.isEmpty ? "ok" : "unavailable",
                 problems: problems,
@@ -85,8 +87,10 @@ public enum AdminService {
             )
         }
         router.get("/status") { _, _ -> Response in
+            let (tsa, ocsp, clock) = (slot.set.tsa, slot.set.ocsp, slot.set.clock)
             let body = StatusBody(
                 version: status.version,
+                configurationGeneration: slot.generation,
                 stateDirectory: status.stateDirectory,
                 publicURL: status.publicURL,
                 tsa: tsa.map { tsa in
@@ -109,11 +113,13 @@ public enum AdminService {
             )
             return try Self.json(body, status: .ok)
         }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "sigillum-admin"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
-            logger: logger
+        return HTTPListener(
+            bindings: bindings,
+            responder: router.buildResponder(),
+            idleTimeout: .seconds(60),
+            serverName: "sigillum-admin",
+            logger: logger,
+            onRunning: onRunning
         )
     }
 
@@ -159,6 +165,8 @@ public enum AdminService {
             var cachedAnswers: Int
         }
         var version: String
+        /// 1 at start, one more for every reload that took effect.
+        var configurationGeneration: Int
         var stateDirectory: String
         var publicURL: String
         /// Absent when the TSA is disabled.

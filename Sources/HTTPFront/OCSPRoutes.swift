@@ -12,15 +12,25 @@ enum OCSPRoutes {
     /// The longest GET path accepted (a request with ten CertIDs and a nonce is about 1 KiB of base64).
     static let maxGETPathLength = 4096
 
-    static func register(on router: Router<SigillumRequestContext>, responder: OCSPResponderService, limit: Int) {
+    static func register(on router: Router<SigillumRequestContext>, slot: ServingSlot, limit: Int) {
         // Hummingbird matches "/ocsp/" to the same route.
         router.post("/ocsp") { request, _ -> Response in
-            try await Self.post(request: request, responder: responder, limit: limit)
+            try await slot.serve { serving in
+                try await Self.post(request: request, responder: try Self.responder(serving), limit: limit)
+            }
         }
         let headerCache = CachingHeaderCache()
         router.get("/ocsp/**") { request, _ -> Response in
-            try await Self.get(request: request, responder: responder, headerCache: headerCache)
+            try await slot.serve { serving in
+                try await Self.get(request: request, responder: try Self.responder(serving), headerCache: headerCache)
+            }
         }
+    }
+
+    /// The responder of the current set; routes exist only when OCSP is enabled, and a reload cannot disable it.
+    static func responder(_ serving: ServingSet) throws -> OCSPResponderService {
+        guard let ocsp = serving.ocsp else { throw HTTPError(.notFound) }
+        return ocsp
     }
 
     static func post(request: Request, responder: OCSPResponderService, limit: Int) async throws -> Response {

@@ -1,65 +1,75 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOCore
-public import OCSPResponder
-public import TimeStampAuthority
+import OCSPResponder
+public import ServiceLifecycle
+import TimeStampAuthority
 
 /// Settings of the public listener.
 public struct PublicListenerSettings: Sendable {
-    public var host: String
-    public var port: Int
+    /// Where to accept connections: the configured address, or the sockets systemd passed as `public`.
+    public var bindings: [ListenerBinding]
     /// Largest accepted `/tsa` and `/ocsp` body; larger ones get 413 without being read whole.
     public var maxRequestBytes: Int
     public var idleTimeout: Duration
+    /// Which paths are routed; fixed for the life of the process (a reload cannot switch a service on or off).
+    public var tsaEnabled: Bool
+    public var ocspEnabled: Bool
 
-    public init(host: String, port: Int, maxRequestBytes: Int, idleTimeout: Duration) {
-        self.host = host
-        self.port = port
+    public init(
+        bindings: [ListenerBinding], maxRequestBytes: Int, idleTimeout: Duration, tsaEnabled: Bool, ocspEnabled: Bool
+    ) {
+        self.bindings = bindings
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeout = idleTimeout
+        self.tsaEnabled = tsaEnabled
+        self.ocspEnabled = ocspEnabled
     }
 }
 
-/// The public listener: `POST /tsa` (RFC 3161 §3.4).
+/// The public listener: `POST /tsa` (RFC 3161 §3.4), `POST /ocsp` and `GET /ocsp/…` (RFC 6960 App. A).
 public enum PublicService {
     /// Media types of RFC 3161 §3.4.
     static let queryMediaType = "application/timestamp-query"
     static let replyMediaType = "application/timestamp-reply"
 
-    /// The Hummingbird application of the public listener. `onServerRunning` receives the bound port.
-    /// A disabled service's paths are not routed (404).
-    public static func makeApplication(
-        tsa: TimeStampAuthority?,
-        ocsp: OCSPResponderService?,
+    /// The public listener. Requests are answered by the services current in `slot`; `onRunning` receives the
+    /// bound ports. A disabled service's paths are not routed (404).
+    public static func makeListener(
+        slot: ServingSlot,
         settings: PublicListenerSettings,
         logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void
-    ) -> some ApplicationProtocol {
+        onRunning: @escaping @Sendable ([Int]) async -> Void
+    ) -> some Service {
         let router = Router(context: SigillumRequestContext.self)
         var allowed: [String: [HTTPRequest.Method]] = [:]
         var prefixes: [String: [HTTPRequest.Method]] = [:]
-        if tsa != nil { allowed["/tsa"] = [.post] }
-        if ocsp != nil {
+        if settings.tsaEnabled { allowed["/tsa"] = [.post] }
+        if settings.ocspEnabled {
             allowed["/ocsp"] = [.post]
             prefixes["/ocsp/"] = [.get, .post]
         }
         router.middlewares.add(MethodGuardMiddleware(allowed: allowed, allowedPrefixes: prefixes))
-        if let tsa {
+        if settings.tsaEnabled {
             router.post("/tsa") { request, context -> Response in
-                try await Self.timeStamp(request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
+                try await slot.serve { serving in
+                    guard let tsa = serving.tsa else { throw HTTPError(.notFound) }
+                    return try await Self.timeStamp(
+                        request: request, context: context, tsa: tsa, limit: settings.maxRequestBytes)
+                }
             }
         }
-        if let ocsp {
-            OCSPRoutes.register(on: router, responder: ocsp, limit: settings.maxRequestBytes)
+        if settings.ocspEnabled {
+            OCSPRoutes.register(on: router, slot: slot, limit: settings.maxRequestBytes)
         }
-        return Application(
-            router: router,
-            server: .http1(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sigillum"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
-            logger: Self.requestLogger(logger)
+        return HTTPListener(
+            bindings: settings.bindings,
+            responder: router.buildResponder(),
+            idleTimeout: settings.idleTimeout,
+            logger: Self.requestLogger(logger),
+            onRunning: onRunning
         )
     }
 

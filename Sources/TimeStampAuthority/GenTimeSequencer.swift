@@ -10,7 +10,7 @@ import Synchronization
 final class GenTimeSequencer: Sendable {
     /// The last issued genTime, microseconds since 1970.
     let last: Mutex<Int64>
-    let maximumWaitMicroseconds: Int64
+    private let maximumWaitStorage: Atomic<Int64>
     let now: @Sendable () -> (seconds: Int64, nanoseconds: Int64)
 
     /// Why a genTime could not be issued.
@@ -25,9 +25,21 @@ final class GenTimeSequencer: Sendable {
         now: @escaping @Sendable () -> (seconds: Int64, nanoseconds: Int64)
     ) {
         self.last = Mutex(last ?? Int64.min)
-        let (seconds, attoseconds) = maximumWait.components
-        self.maximumWaitMicroseconds = max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+        self.maximumWaitStorage = Atomic(Self.microseconds(maximumWait))
         self.now = now
+    }
+
+    /// The longest wait for the clock to pass the last genTime; a reload may change it.
+    var maximumWait: Duration {
+        get { .microseconds(self.maximumWaitMicroseconds) }
+        set { self.maximumWaitStorage.store(Self.microseconds(newValue), ordering: .relaxed) }
+    }
+
+    var maximumWaitMicroseconds: Int64 { self.maximumWaitStorage.load(ordering: .relaxed) }
+
+    private static func microseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
     }
 
     /// The next genTime, strictly after every earlier one.

@@ -62,7 +62,7 @@ public final class TimeStampAuthority: Sendable {
     let now: @Sendable () -> (seconds: Int64, nanoseconds: Int64)
 
     /// Validates the TSU certificate, proves the key matches it, and encodes the constant parts of tokens.
-    public init(
+    public convenience init(
         configuration: TSAConfiguration,
         signer: any Signer,
         auditLog: any TimeStampAuditLog,
@@ -71,6 +71,61 @@ public final class TimeStampAuthority: Sendable {
         logger: Logger,
         now: @escaping @Sendable () -> (seconds: Int64, nanoseconds: Int64) = TimeStampAuthority.systemTime,
         skipKeyProbe: Bool = false
+    ) async throws {
+        let lastGenTime: Int64?
+        do {
+            lastGenTime = try auditLog.lastGenTimeMicroseconds()
+        } catch {
+            throw TSAError.make(
+                .configuration, "the last issued genTime cannot be read from the audit log", cause: error)
+        }
+        try await self.init(
+            configuration: configuration,
+            signer: signer,
+            auditLog: auditLog,
+            clockGate: clockGate,
+            serials: serials,
+            sequencer: GenTimeSequencer(
+                after: lastGenTime, maximumWait: configuration.maximumOrderingWait, now: now),
+            metrics: TSAMetrics(),
+            logger: logger,
+            now: now,
+            skipKeyProbe: skipKeyProbe
+        )
+    }
+
+    /// A TSA with a new configuration and signer (a configuration reload) that continues this one: the same serial
+    /// number generator, genTime sequence, audit log, clock gate and counters. Tokens of both stay unique and in
+    /// genTime order while the old one finishes its last requests.
+    public func successor(configuration: TSAConfiguration, signer: any Signer, logger: Logger) async throws
+        -> TimeStampAuthority
+    {
+        self.sequencer.maximumWait = configuration.maximumOrderingWait
+        return try await TimeStampAuthority(
+            configuration: configuration,
+            signer: signer,
+            auditLog: self.auditLog,
+            clockGate: self.clockGate,
+            serials: self.serials,
+            sequencer: self.sequencer,
+            metrics: self.metrics,
+            logger: logger,
+            now: self.now,
+            skipKeyProbe: false
+        )
+    }
+
+    init(
+        configuration: TSAConfiguration,
+        signer: any Signer,
+        auditLog: any TimeStampAuditLog,
+        clockGate: any ClockGate,
+        serials: SerialNumberGenerator,
+        sequencer: GenTimeSequencer,
+        metrics: TSAMetrics,
+        logger: Logger,
+        now: @escaping @Sendable () -> (seconds: Int64, nanoseconds: Int64),
+        skipKeyProbe: Bool
     ) async throws {
         guard !configuration.policies.isEmpty else {
             throw TSAError.make(.configuration, "no TSA policy is configured")
@@ -91,20 +146,12 @@ public final class TimeStampAuthority: Sendable {
         self.auditLog = auditLog
         self.clockGate = clockGate
         self.serials = serials
-        let lastGenTime: Int64?
-        do {
-            lastGenTime = try auditLog.lastGenTimeMicroseconds()
-        } catch {
-            throw TSAError.make(
-                .configuration, "the last issued genTime cannot be read from the audit log", cause: error)
-        }
-        self.sequencer = GenTimeSequencer(
-            after: lastGenTime, maximumWait: configuration.maximumOrderingWait, now: now)
+        self.sequencer = sequencer
         var accepted: [ASN1ObjectIdentifier: ImprintHash] = [:]
         for hash in configuration.acceptedHashes { accepted[hash.oid] = hash }
         self.acceptedHashes = accepted
         self.logger = logger
-        self.metrics = TSAMetrics()
+        self.metrics = metrics
         self.now = now
     }
 

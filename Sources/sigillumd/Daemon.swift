@@ -7,22 +7,40 @@ import Hummingbird
 import Ledger
 import Logging
 import Metrics
+import NIOPosix
 import OCSPResponder
 import Prometheus
 import ServiceLifecycle
 import Signing
 import Synchronization
+import SystemdIntegration
 import TimeStampAuthority
 import UnixSignals
 import X509
 
-/// The wired appliance: ledger, clock gate, TSA, public and admin listeners in one ServiceGroup.
+/// The wired appliance: ledger, clock monitor, the current configuration generation (TSA, OCSP, signers), public and
+/// admin listeners, reload, watchdog and service-manager notifications, in one ServiceGroup.
 struct Daemon {
     let configuration: ApplianceConfiguration
     let services: [any Service]
+    let notifier: ServiceManagerNotifier
     let logger: Logger
 
-    static func assemble(configuration: ApplianceConfiguration, logger: Logger) async throws -> Daemon {
+    /// What the process was given besides the configuration.
+    struct Environment {
+        var configurationFile: String?
+        var overrides: ConfigurationOverrides
+        var variables: [String: String]
+        var sockets: InheritedSockets
+        var notifier: ServiceManagerNotifier
+        var watchdogInterval: Duration?
+    }
+
+    static func assemble(
+        configuration: ApplianceConfiguration, environment: Environment, logger: Logger
+    ) async throws -> Daemon {
+        // Before anything slow: from here on a SIGHUP is queued for the reload service, not fatal.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
@@ -57,125 +75,160 @@ struct Daemon {
 
         let clock = ClockMonitor(
             configuration: Self.clockConfiguration(configuration.clock),
-            sources: SystemClockSources(
-                servers: configuration.clock.servers,
-                probeTimeout: .seconds(configuration.clock.probeTimeoutSeconds),
-                chrony: configuration.clock.chrony == "auto",
-                chronySocket: configuration.clock.chronySocket
-            ),
+            sources: Self.clockSources(configuration.clock),
             logger: logger
         )
         // The clock status is known before the listeners open.
         let firstCheck = await clock.checkNow()
         Self.logClockAtStartup(clock, firstCheck, logger: logger)
 
-        let signers = SignerFactory(logger: logger)
-        var tsa: TimeStampAuthority?
-        if configuration.tsa.enabled {
-            let signer = try await startupStep("loading the TSA signer (\(configuration.tsa.signer.summary))") {
-                try await signers.signer(configuration.tsa.signer)
-            }
-            tsa = try await startupStep("starting the TSA with \(configuration.tsa.signer.summary)") {
-                try await TimeStampAuthority(
-                    configuration: Self.tsaConfiguration(configuration.tsa),
-                    signer: signer,
-                    auditLog: ledger,
-                    clockGate: clock,
-                    serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
-                    logger: logger
-                )
-            }
-        } else {
+        let builder = GenerationBuilder(
+            ledger: ledger,
+            serials: SerialNumberGenerator(instanceID: epoch.instanceID, epoch: epoch.epoch),
+            clock: clock,
+            logger: logger
+        )
+        if !configuration.tsa.enabled {
             logger.notice("the TSA is disabled (tsa.enabled: false); /tsa is not served")
         }
+        let first = try await builder.build(configuration, previous: nil)
+        let slot = ServingSlot(first.serving)
+        let runner = GenerationRunner(
+            first: first, slot: slot, drainTimeout: .seconds(configuration.http.drainSeconds), logger: logger)
 
-        var ocsp: OCSPResponderService?
-        var statusWatchers: [any Service] = []
-        if configuration.ocsp.enabled {
-            var issuers: [OCSPIssuer] = []
-            for (index, settings) in configuration.ocsp.issuers.enumerated() {
-                let issuer = try await startupStep("starting OCSP for \(settings.certificateFile)") {
-                    try await Self.ocspIssuer(
-                        settings, index: index, configuration: configuration.ocsp, ledger: ledger, signers: signers,
-                        logger: logger)
-                }
-                issuers.append(issuer.issuer)
-                statusWatchers.append(issuer.watcher)
-            }
-            ocsp = OCSPResponderService(
-                issuers: issuers,
-                configuration: OCSPResponderConfiguration(
-                    maxCertIDs: configuration.ocsp.maxCertIDs,
-                    validitySeconds: Int64(configuration.ocsp.validitySeconds),
-                    refreshFraction: configuration.ocsp.refreshFraction,
-                    nonces: configuration.ocsp.nonces == .sign ? .sign : .ignore,
-                    requireSignedRequests: configuration.ocsp.requireSignedRequests
-                ),
-                store: ledger,
-                logger: logger
-            )
-            // Answers are ready before the listeners open.
-            await ocsp?.presignAll()
+        var sockets = environment.sockets
+        let publicBindings = Self.bindings(
+            sockets.take("public"), configured: configuration.listen, role: "public", logger: logger)
+        let adminBindings = Self.bindings(
+            sockets.take("admin"), configured: configuration.adminListen, role: "admin", logger: logger)
+        for (name, descriptors) in sockets.byName {
+            let message =
+                "ignoring \(descriptors.count) socket(s) systemd passed as '\(name)': sigillumd serves 'public' and "
+                + "'admin' ('verify' belongs to sigillum-verifyd)"
+            logger.warning(
+                "\(message)",
+                metadata: ["sigillum.event": "systemd.socket.ignored"])
+            for descriptor in descriptors { close(descriptor) }
         }
 
+        let notifier = environment.notifier
+        let status = DaemonStatus(slot: slot, notifier: notifier)
+        let watchdog: WatchdogService? = environment.watchdogInterval.map { interval in
+            WatchdogService(
+                notifier: notifier,
+                interval: interval,
+                checks: [
+                    .eventLoops(MultiThreadedEventLoopGroup.singleton),
+                    Self.signerCallCheck(runner: runner, limit: max(interval, .seconds(10))),
+                ],
+                logger: logger
+            )
+        }
         let ports = BoundPorts()
         let banner = Banner(configuration: configuration)
-        let publicApp = PublicService.makeApplication(
-            tsa: tsa,
-            ocsp: ocsp,
+        let announce: @Sendable ((Int, Int)) -> Void = { both in
+            banner.print(publicPort: both.0, adminPort: both.1, logger: logger)
+            // Listeners bound, signers probed (the generation was built), clock status known.
+            notifier.ready(status: status.summary())
+        }
+        let publicListener = PublicService.makeListener(
+            slot: slot,
             settings: PublicListenerSettings(
-                host: configuration.listen.host,
-                port: configuration.listen.port,
+                bindings: publicBindings,
                 maxRequestBytes: configuration.http.maxRequestBytes,
-                idleTimeout: .seconds(configuration.http.idleTimeoutSeconds)
+                idleTimeout: .seconds(configuration.http.idleTimeoutSeconds),
+                tsaEnabled: configuration.tsa.enabled,
+                ocspEnabled: configuration.ocsp.enabled
             ),
             logger: logger,
-            onServerRunning: { port in
-                if let both = ports.set(public: port) {
-                    banner.print(publicPort: both.0, adminPort: both.1, logger: logger)
-                }
+            onRunning: { bound in
+                if let both = ports.set(public: bound.first ?? 0) { announce(both) }
             }
         )
-        let adminApp = AdminService.makeApplication(
-            host: configuration.adminListen.host,
-            port: configuration.adminListen.port,
-            tsa: tsa,
-            ocsp: ocsp,
-            clock: clock,
+        let adminListener = AdminService.makeListener(
+            bindings: adminBindings,
+            slot: slot,
             registry: registry,
             status: .init(
                 version: SigillumVersion.current,
                 stateDirectory: configuration.stateDirectory,
                 publicURL: "http://\(configuration.listen)/tsa"
             ),
+            daemonProblems: { watchdog?.problems ?? [] },
             logger: logger,
-            onServerRunning: { port in
-                if let both = ports.set(admin: port) {
-                    banner.print(publicPort: both.0, adminPort: both.1, logger: logger)
-                }
+            onRunning: { bound in
+                if let both = ports.set(admin: bound.first ?? 0) { announce(both) }
             }
         )
-        // Start order = dependency order; graceful shutdown runs in reverse, so the listeners stop first and the
-        // ledger drains its last batch last.
-        var services: [any Service] = [ledger]
-        services.append(contentsOf: signers.services)
+        let reloader = ReloadService(
+            hangups: hangups,
+            environment: environment,
+            running: configuration,
+            builder: builder,
+            runner: runner,
+            notifier: notifier,
+            status: status,
+            logger: logger
+        )
+        // Start order = dependency order; graceful shutdown runs in reverse: the notice that we stop goes first, then
+        // the listeners stop accepting and finish their requests, the generation's signers close, and the ledger
+        // commits its last batch; the watchdog keeps pinging until the end.
+        var services: [any Service] = []
+        if let watchdog { services.append(watchdog) }
+        services.append(ledger)
         services.append(clock)
-        services.append(contentsOf: statusWatchers)
-        if let ocsp { services.append(ocsp) }
-        services.append(publicApp)
-        services.append(adminApp)
-        return Daemon(configuration: configuration, services: services, logger: logger)
+        services.append(runner)
+        services.append(publicListener)
+        services.append(adminListener)
+        services.append(reloader)
+        services.append(status)
+        return Daemon(configuration: configuration, services: services, notifier: notifier, logger: logger)
     }
 
     func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: self.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: self.logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: self.services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: self.logger
         )
+        // SIGTERM: requests in flight get http.drainSeconds, then whatever is still running is cancelled; the ledger
+        // has committed every token that was answered (a token is sent only after its record is durable).
+        configuration.maximumGracefulShutdownDuration = .seconds(self.configuration.http.drainSeconds + 5)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
+    }
+
+    /// The sockets systemd passed for `role`, or else the configured address.
+    static func bindings(
+        _ inherited: [Int32], configured: ListenAddress, role: String, logger: Logger
+    ) -> [ListenerBinding] {
+        guard !inherited.isEmpty else { return [.address(host: configured.host, port: configured.port)] }
+        let setting = role == "public" ? "listen" : "adminListen"
+        logger.info(
+            "\(role) listener on \(inherited.count) socket(s) passed by systemd; \(setting) (\(configured)) is not used",
+            metadata: ["sigillum.event": "systemd.socket.activated"])
+        return inherited.map { .inherited(descriptor: $0, name: role) }
+    }
+
+    static func clockSources(_ settings: ClockSettings) -> SystemClockSources {
+        SystemClockSources(
+            servers: settings.servers,
+            probeTimeout: .seconds(settings.probeTimeoutSeconds),
+            chrony: settings.chrony == "auto",
+            chronySocket: settings.chronySocket
+        )
+    }
+
+    /// Fails while a hardware signer has a signature call running longer than `limit`.
+    static func signerCallCheck(runner: GenerationRunner, limit: Duration) -> LivenessCheck {
+        LivenessCheck(name: "signers") { _ in
+            let now = ContinuousClock.now
+            let stuck = runner.current.watchedSigners.compactMap { signer -> String? in
+                guard let age = signer.oldestCallAge(now: now), age > limit else { return nil }
+                return "a \(signer.kind) signature call has been running for \(age) (limit \(limit))"
+            }
+            return stuck.isEmpty ? nil : stuck.joined(separator: "; ")
+        }
     }
 
     static func ocspIssuer(

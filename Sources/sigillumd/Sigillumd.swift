@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import SystemdIntegration
 
 /// `sigillumd`: the appliance daemon. Parses the command line, loads the configuration, wires the services, runs.
 @main
@@ -54,14 +55,19 @@ struct Sigillumd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "sigillumd")
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // Under systemd, stderr is the journal stream: write structured entries to the journal instead.
+        let toJournal = JournalStream.isStandardErrorConnected(environment: environment)
         LoggingSystem.bootstrap { label in
+            if toJournal {
+                return JournalLogHandler(label: label, identifier: "sigillumd", logLevel: level)
+            }
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel = level
             return handler
         }
-        logger = Logger(label: "sigillumd")
+        let logger = Logger(label: "sigillumd")
 
         let overrides = ConfigurationOverrides(
             stateDirectory: self.stateDirectory,
@@ -71,35 +77,51 @@ struct Sigillumd: AsyncParsableCommand {
             probeIntervalSeconds: self.probeInterval,
             maximumClockErrorSeconds: self.maxClockError
         )
-        let environment = ProcessInfo.processInfo.environment
         let configuration: ApplianceConfiguration
+        let sockets: InheritedSockets
         do {
             if let file = self.config {
                 configuration = try ConfigurationLoader.load(file: file, overrides: overrides, environment: environment)
             } else {
                 configuration = try ConfigurationLoader.embeddedDefault(overrides: overrides, environment: environment)
             }
+            sockets = try InheritedSockets.fromServiceManager()
         } catch {
             Self.fail("\(error)")
         }
 
+        let notifier = ServiceManagerNotifier(environment: environment)
         do {
-            let daemon = try await Daemon.assemble(configuration: configuration, logger: logger)
+            let daemon = try await Daemon.assemble(
+                configuration: configuration,
+                environment: .init(
+                    configurationFile: self.config,
+                    overrides: overrides,
+                    variables: environment,
+                    sockets: sockets,
+                    notifier: notifier,
+                    watchdogInterval: ServiceManagerWatchdog.interval()
+                ),
+                logger: logger
+            )
             try await daemon.run()
         } catch let error as StartupError {
-            Self.fail(error.description)
+            Self.fail(error.description, notifier: notifier)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             Self.fail(
                 "cannot listen: an address is already in use (public \(configuration.listen), admin "
-                    + "\(configuration.adminListen)); stop the other process or choose --listen/--admin-listen"
+                    + "\(configuration.adminListen)); stop the other process or choose --listen/--admin-listen",
+                notifier: notifier
             )
         } catch {
-            Self.fail("\(error)")
+            Self.fail("\(error)", notifier: notifier)
         }
     }
 
     /// Prints the reason and exits non-zero.
-    static func fail(_ message: String) -> Never {
+    static func fail(_ message: String, notifier: ServiceManagerNotifier? = nil) -> Never {
+        // systemd shows the reason in `systemctl status` (and ERRNO-less failures still get a readable line).
+        notifier?.stopping(status: "failed: \(message)")
         FileHandle.standardError.write(Data("sigillumd: error: \(message)\n".utf8))
         Foundation.exit(1)
     }

@@ -7,11 +7,15 @@ import SmartCardSigning
 
 /// Turns signer settings into signers: key files through `KeyFileSignerSource`, tokens through `PKCS11Signer`.
 ///
-/// A PKCS#11 module is loaded once per library path and shared by every signer on it (a module can be initialised
-/// once per process). PKCS#11 signers are services: their `run()` watches the token and reconnects.
-final class SignerFactory {
+/// A PKCS#11 module is loaded once per library path and shared by every signer on it, across reloads too (a module
+/// can be initialised once per process). Hardware signers are services (their `run()` watches the token or card and
+/// reconnects) and are returned wrapped in ``CallWatchedSigner`` so that the watchdog sees a call that hangs.
+///
+/// Not thread-safe by itself: ``GenerationBuilder`` lets one build at a time use it, hence `@unchecked Sendable`.
+final class SignerFactory: @unchecked Sendable {
     private var modules: [String: PKCS11Module] = [:]
-    private(set) var services: [any Service] = []
+    private var services: [any Service] = []
+    private var watched: [CallWatchedSigner] = []
     let logger: Logger
 
     init(logger: Logger) {
@@ -42,7 +46,7 @@ final class SignerFactory {
             configuration.queueWaitTimeout = .milliseconds(cards.queueWaitMilliseconds)
             let signer = try await SmartCardSigner(configuration: configuration, logger: self.logger)
             self.services.append(signer)
-            return signer
+            return self.watch(signer)
         case .pkcs11:
             guard let token = settings.pkcs11 else {
                 throw SimpleError("a pkcs11 signer without its token settings")
@@ -66,8 +70,23 @@ final class SignerFactory {
             configuration.sessionPoolSize = token.sessions
             let signer = try await PKCS11Signer(configuration: configuration, module: module, logger: self.logger)
             self.services.append(signer)
-            return signer
+            return self.watch(signer)
         }
+    }
+
+    private func watch(_ signer: any Signer) -> any Signer {
+        let watched = CallWatchedSigner(signer)
+        self.watched.append(watched)
+        return watched
+    }
+
+    /// The services and watched signers made since the last call: one configuration generation's.
+    func takeMade() -> (services: [any Service], watched: [CallWatchedSigner]) {
+        defer {
+            self.services = []
+            self.watched = []
+        }
+        return (self.services, self.watched)
     }
 
     static func secretSource(_ secret: SignerSettings.Secret) -> SecretSource {
