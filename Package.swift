@@ -177,6 +177,11 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(
+            name: "SystemdIntegrationTests",
+            dependencies: ["SystemdIntegration", logging, nioCore, nioPosix],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PKIMessagesTests", dependencies: ["PKIMessages", asn1, x509], swiftSettings: strictSettings),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "DevelopmentPKI", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),
         .testTarget(name: "KeyFileTests", dependencies: ["Signing", asn1, x509, crypto, cryptoExtras], swiftSettings: strictSettings),

@@ -176,6 +176,15 @@ public final class TimeStampAuthority: Sendable {
             self.metrics.tokens.increment()
             self.metrics.counters.granted.add(1, ordering: .relaxed)
         }
+        // One line per answer, at debug (the ledger is the record; this is for following a client in the journal).
+        self.logger.debug(
+            outcome.failInfo == nil ? "token granted" : "request rejected",
+            metadata: [
+                "sigillum.event": outcome.failInfo == nil ? "tsa.granted" : "tsa.rejected",
+                "tsa.serial": .string(outcome.serialHex ?? ""),
+                "tsa.failinfo": .string(outcome.failInfo.map { "\($0)" } ?? ""),
+                "client.address": .string(clientAddress ?? ""),
+            ])
         return outcome
     }
 
@@ -311,7 +320,6 @@ public final class TimeStampAuthority: Sendable {
             )
             return self.reject(.systemFailure, "the audit log is unavailable")
         }
-        self.logger.debug("granted", metadata: ["tsa.serial": "\(serial.hexString)", "tsa.policy": "\(policyOID)"])
         return TimeStampOutcome(response: signed.response, status: .granted, failInfo: nil, serial: serial)
     }
 

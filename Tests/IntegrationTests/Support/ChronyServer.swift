@@ -141,7 +141,7 @@ final class ChronyServer: Sendable {
         process.standardError = log
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         do {
-            try Self.runWithSignalsUnblocked(process)
+            try runWithSignalsUnblocked(process)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw IntegrationError("cannot start \(chronyd): \(error)")
@@ -154,21 +154,6 @@ final class ChronyServer: Sendable {
             process: process,
             logPath: logPath
         )
-    }
-
-    /// Starts `process` with an empty signal mask.
-    ///
-    /// Foundation's `Process` on Linux hands the calling thread's signal mask to the child
-    /// (swift-corelibs-foundation issue 4772), and the cooperative pool's threads block SIGTERM, SIGINT and most
-    /// others: a chronyd started from a test would never see `stop()`'s SIGTERM. Clearing this thread's mask for the
-    /// moment of the spawn (the child is created synchronously inside `run()`) gives chronyd the default mask.
-    private static func runWithSignalsUnblocked(_ process: Process) throws {
-        var empty = sigset_t()
-        var saved = sigset_t()
-        sigemptyset(&empty)
-        pthread_sigmask(SIG_SETMASK, &empty, &saved)
-        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-        try process.run()
     }
 
     /// Rewrites the libfaketime offset (`+3s`, `-1.5s`, `+0s`); the running daemon reads it on its next clock call.

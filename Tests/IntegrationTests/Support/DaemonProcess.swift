@@ -71,51 +71,49 @@ struct Banner: Sendable {
 
 /// One `sigillumd` child process, its stdout and stderr in files of a log folder.
 final class DaemonProcess: Sendable {
-    let process: Process
+    let process: SpawnedChild
     let pid: Int32
     let stdoutPath: String
     let stderrPath: String
     let arguments: [String]
 
-    private init(process: Process, stdoutPath: String, stderrPath: String, arguments: [String]) {
+    private init(process: SpawnedChild, stdoutPath: String, stderrPath: String, arguments: [String]) {
         self.process = process
-        self.pid = process.processIdentifier
+        self.pid = process.pid
         self.stdoutPath = stdoutPath
         self.stderrPath = stderrPath
         self.arguments = arguments
     }
 
-    /// Starts `sigillumd ARGUMENTS`; stdout and stderr go to `logDirectory/sigillumd-N.{out,err}`.
+    /// Starts `sigillumd ARGUMENTS`; stdout and stderr go to `logDirectory/sigillumd-N.{out,err}`. With a
+    /// `launcher` (e.g. `systemd-socket-activate -l …`), runs `LAUNCHER… sigillumd ARGUMENTS`; the launcher must exec
+    /// sigillumd, so that the PID is the daemon's. `environment` values replace the test process's;
+    /// `standardError` names an existing file to append stderr to (its device and inode stay known to the test).
     static func start(
         _ arguments: [String],
         logDirectory: String,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        launcher: [String] = [],
+        standardError: String? = nil
     ) throws -> DaemonProcess {
-        let executable = try Environment.sigillumd()
+        let daemon = try Environment.sigillumd()
+        let executable = launcher.first ?? daemon
+        let fullArguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [daemon] + arguments
         let stamp = UUID().uuidString.prefix(8)
         let outPath = "\(logDirectory)/sigillumd-\(stamp).out"
-        let errPath = "\(logDirectory)/sigillumd-\(stamp).err"
+        let errPath = standardError ?? "\(logDirectory)/sigillumd-\(stamp).err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? outHandle.close()
-            try? errHandle.close()
+        if !FileManager.default.fileExists(atPath: errPath) {
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: logDirectory)
         var variables = ProcessInfo.processInfo.environment
         variables.removeValue(forKey: "STATE_DIRECTORY")
         variables.merge(environment) { _, new in new }
-        process.environment = variables
-        try process.run()
-        return DaemonProcess(process: process, stdoutPath: outPath, stderrPath: errPath, arguments: arguments)
+        // posix_spawn, not Foundation's Process: see SpawnedChild (signal mask, launchers that exec).
+        let process = try SpawnedChild.spawn(
+            executable, fullArguments, environment: variables, directory: logDirectory, standardOutput: outPath,
+            standardError: errPath)
+        return DaemonProcess(process: process, stdoutPath: outPath, stderrPath: errPath, arguments: fullArguments)
     }
 
     var stdout: String { readText(self.stdoutPath) }

@@ -1,0 +1,76 @@
+import Dispatch
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import SystemdIntegration
+
+@Suite("Watchdog keep-alives only while the event loops and the checks answer")
+struct WatchdogTests {
+    final class Pings: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    func service(_ checks: [LivenessCheck], pings: Pings, interval: Duration = .seconds(2)) -> WatchdogService {
+        let notifier = ServiceManagerNotifier(isConnected: true) { message in
+            if message == "WATCHDOG=1" { pings.count.add(1, ordering: .relaxed) }
+            return true
+        }
+        return WatchdogService(notifier: notifier, interval: interval, checks: checks, logger: Logger(label: "test"))
+    }
+
+    @Test("A blocked event loop withholds the keep-alive; it resumes once the loop runs again")
+    func blockedLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let pings = Pings()
+        let watchdog = self.service([.eventLoops(group)], pings: pings)
+
+        #expect(await watchdog.tick())
+        #expect(pings.count.load(ordering: .relaxed) == 1)
+
+        // A handler that never yields: one loop's thread is stuck until the semaphore is signalled.
+        let release = DispatchSemaphore(value: 0)
+        let loops = Array(group.makeIterator())
+        loops[1].execute { release.wait() }
+        #expect(await !watchdog.tick())
+        #expect(pings.count.load(ordering: .relaxed) == 1)
+        #expect(watchdog.problems.count == 1)
+        #expect(watchdog.problems.first?.contains("event loop(s) 1 of 2") == true)
+
+        release.signal()
+        #expect(await watchdog.tick())
+        #expect(pings.count.load(ordering: .relaxed) == 2)
+        #expect(watchdog.problems.isEmpty)
+        try await group.shutdownGracefully()
+    }
+
+    @Test("A failing check withholds the keep-alive and names itself")
+    func failingCheck() async {
+        let failing = Atomic<Bool>(true)
+        let check = LivenessCheck(name: "signers") { _ in
+            failing.load(ordering: .relaxed) ? "a pkcs11 signature call has been running for 40 s" : nil
+        }
+        let pings = Pings()
+        let watchdog = self.service([check], pings: pings)
+        #expect(await !watchdog.tick())
+        #expect(watchdog.problems == ["signers: a pkcs11 signature call has been running for 40 s"])
+        failing.store(false, ordering: .relaxed)
+        #expect(await watchdog.tick())
+        #expect(pings.count.load(ordering: .relaxed) == 1)
+    }
+
+    @Test("run() pings at half the interval")
+    func runPings() async throws {
+        let pings = Pings()
+        let watchdog = self.service([], pings: pings, interval: .milliseconds(400))
+        let task = Task { try await watchdog.run() }
+        try await Task.sleep(for: .milliseconds(1100))
+        task.cancel()
+        _ = try? await task.value
+        // Expected 5 or 6 (at 0, 200, …, 1000 ms); a loaded machine may fall behind, but never ping faster.
+        let count = pings.count.load(ordering: .relaxed)
+        #expect(count >= 2 && count <= 6)
+    }
+}
