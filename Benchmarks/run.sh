@@ -11,6 +11,11 @@
 #   HSM:  RFC 3161 stamps/s with the TSU key on a SoftHSM2 token (PKCS#11 signer), next to the
 #         software signer with the same key (imported into the token) and certificate, both daemons
 #         up at once and their wrk runs interleaved
+#   CARD: RFC 3161 stamps/s with the TSU key on an emulated PIV card (the test suite's emulator in
+#         vpcd, behind a pcscd of its own), at a few concurrencies: one card in 9C (PIN before every
+#         signature), 9D (PIN once), a pool of two cards, and the same with a simulated real card's
+#         signature time; next to the software signer with the same key, measured in the same run.
+#         Only with BENCH_ONLY=card (it needs the debug test build, for the emulator)
 # Everything runs on 127.0.0.1 (openssl ocsp, which can only bind every address, runs in a
 # private network namespace), is bounded in time, and every process started here is stopped
 # on exit (by PID / its own process group). See Benchmarks/README.md.
@@ -20,10 +25,13 @@
 #   BENCH_WARMUP       warm-up run against sigillumd before measuring, seconds (default 3; 0 = none)
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_CONNECTIONS  connection counts to measure (default "16 64")
-#   BENCH_ONLY         all (default: TSA, OCSP, then HSM part) | tsa | ocsp | hsm | references
+#   BENCH_ONLY         all (default: TSA, OCSP, then HSM part) | tsa | ocsp | hsm | card | references
 #                      (no daemon measured) | sigillumd (no references)
 #   BENCH_HSM_SESSIONS PKCS#11 session pool of the token signer in the HSM part (default 4)
 #   BENCH_SOFTHSM_MODULE  the SoftHSM2 module (default /usr/lib/softhsm/libsofthsm2.so)
+#   BENCH_CARD_CONNECTIONS  connection counts of the card part (default "1 4 16"; at most 32, the card queue)
+#   BENCH_CARD_DELAY_MS  a real card's time per signature, simulated in the card part's "slow" rows
+#                      (default 100; 0 = no slow rows)
 #   BENCH_TOKEN_SIZE   body size nginx serves when no daemon runs (references mode; default 1500)
 #   BENCH_SPEED_SECONDS  seconds per `openssl speed` phase (default 5)
 #   BENCH_OCSP_MULTI   worker processes for the `openssl ocsp` reference (-multi N; default 2, 0 = one process)
@@ -74,10 +82,21 @@ case $ONLY in
     tsa) RUN_TSA=1; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=1; RUN_HSM=0 ;;
     ocsp) RUN_TSA=0; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=1; RUN_HSM=0 ;;
     hsm) RUN_TSA=0; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=0; RUN_HSM=1 ;;
+    card) RUN_TSA=0; RUN_OCSP=0; RUN_DAEMON=1; RUN_REFS=0; RUN_HSM=0 ;;
     references) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=0; RUN_REFS=1; RUN_HSM=0 ;;
     sigillumd) RUN_TSA=1; RUN_OCSP=1; RUN_DAEMON=1; RUN_REFS=0; RUN_HSM=1 ;;
-    *) die "BENCH_ONLY must be all, tsa, ocsp, hsm, references or sigillumd" ;;
+    *) die "BENCH_ONLY must be all, tsa, ocsp, hsm, card, references or sigillumd" ;;
 esac
+# The card part runs only when asked for: it needs the debug test build (the emulator is test support).
+RUN_CARD=0
+[[ $ONLY == card ]] && RUN_CARD=1
+CARD_CONNECTIONS=${BENCH_CARD_CONNECTIONS:-1 4 16}
+CARD_DELAY_MS=${BENCH_CARD_DELAY_MS:-100}
+for c in $CARD_CONNECTIONS; do
+    [[ $c =~ ^[0-9]+$ && $c -ge 1 && $c -le 32 ]] ||
+        die "bad card connection count '$c' (1 to 32: more wait than the card queue takes, and are refused)"
+done
+[[ $CARD_DELAY_MS =~ ^[0-9]+$ && $CARD_DELAY_MS -le 2000 ]] || die "BENCH_CARD_DELAY_MS must be 0 to 2000"
 HSM_SESSIONS=${BENCH_HSM_SESSIONS:-4}
 SOFTHSM_MODULE=${BENCH_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 [[ $HSM_SESSIONS =~ ^[0-9]+$ && $HSM_SESSIONS -ge 1 && $HSM_SESSIONS -le 64 ]] || die "BENCH_HSM_SESSIONS must be 1 to 64"
@@ -103,6 +122,15 @@ if [[ $RUN_HSM -eq 1 ]] && { [[ ! -f $SOFTHSM_MODULE ]] || ! command -v softhsm2
     HSM_SKIPPED="HSM part skipped: SoftHSM2 not installed ($SOFTHSM_MODULE, softhsm2-util)"
     log "$HSM_SKIPPED"
     RUN_HSM=0
+fi
+# The card part: pcscd, vpcd, and the test build whose test support holds the card emulator.
+SWIFT=${SWIFT:-swift}
+CARD_TESTS=.build/debug/sigillumPackageTests.xctest
+if [[ $RUN_CARD -eq 1 ]]; then
+    [[ -x /usr/sbin/pcscd && -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]] ||
+        die "pcscd or vsmartcard-vpcd not installed: run scripts/install-deps.sh test"
+    [[ -e $CARD_TESTS ]] || die "$CARD_TESTS not found: the card part borrows the tests' PIV card emulator; run 'swift build --build-tests' first"
+    command -v "$SWIFT" >/dev/null 2>&1 || die "'$SWIFT' not found (the card emulator runs through swift test)"
 fi
 if [[ $RUN_OCSP -eq 1 ]]; then
     if [[ -x $SIGILLUMD ]]; then
@@ -134,6 +162,9 @@ DAEMON_LOG=$TMP/sigillumd.log
 NGINX_PID=""
 OCSPD_PID=""   # the `openssl ocsp` responder (reference)
 CHILD_PID=""   # the wrk / openssl speed run in progress
+CARD_PIDS=""   # the daemons signing on the emulated card (card part)
+CARD_HOST_PID=""   # swift test running the card emulator and its pcscd (card part)
+CARD_HOST_DIR=""
 
 # run_child OUT DIR CMD...: run CMD in DIR with output to OUT, in the background, and wait
 # for it. Waiting with the `wait` builtin lets a Ctrl-C / SIGTERM stop the harness at once
@@ -168,6 +199,22 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# The card emulator stops its cards and pcscd when asked through its folder; if it does not within
+# 15 s, its process group (swift test, the test process, pcscd) is stopped like the others.
+stop_card_host() {
+    [[ -n $CARD_HOST_PID ]] || return 0
+    if kill -0 "$CARD_HOST_PID" 2>/dev/null; then
+        [[ -n $CARD_HOST_DIR && -d $CARD_HOST_DIR ]] && : >"$CARD_HOST_DIR/stop"
+        local i
+        for ((i = 0; i < 150; i++)); do
+            kill -0 "$CARD_HOST_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    stop_pid "$CARD_HOST_PID" "card emulator (swift test)"
+    CARD_HOST_PID=""
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -179,11 +226,15 @@ cleanup() {
     stop_pid "$HSM_PID" "sigillumd (token)"
     stop_pid "$NGINX_PID" nginx
     stop_pid "$OCSPD_PID" "openssl ocsp"
+    local p
+    for p in $CARD_PIDS; do stop_pid "$p" "sigillumd (card)"; done
+    stop_card_host
     if [[ $rc -ne 0 ]]; then
         [[ -s $DAEMON_LOG ]] && { log "last lines of the sigillumd log:"; tail -n 30 "$DAEMON_LOG" >&2; }
         [[ -s $TMP/sigillumd-hsm-pkcs11.log ]] && { log "last lines of the token daemon's log:"; tail -n 20 "$TMP/sigillumd-hsm-pkcs11.log" >&2; }
         [[ -s $TMP/nginx/error.log ]] && { log "last lines of the nginx error log:"; tail -n 10 "$TMP/nginx/error.log" >&2; }
         [[ -s $TMP/openssl-ocsp.log ]] && { log "last lines of the openssl ocsp log:"; tail -n 10 "$TMP/openssl-ocsp.log" >&2; }
+        [[ -s $TMP/card-host.log ]] && { log "last lines of the card emulator's log:"; tail -n 20 "$TMP/card-host.log" >&2; }
     fi
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
         log "kept $TMP"
@@ -237,7 +288,8 @@ WRK_NOTE=""
 run_wrk() {
     local name=$1 url=$2 conns=$3 dur=$4 script=$5 out=$TMP/wrk-$1.txt
     shift 5
-    local cmd=(wrk -t "$THREADS" -c "$conns" -d "${dur}s" --timeout 5s --latency)
+    local threads=$((THREADS < conns ? THREADS : conns))   # wrk wants at least one connection per thread
+    local cmd=(wrk -t "$threads" -c "$conns" -d "${dur}s" --timeout 5s --latency)
     [[ $script == - ]] || cmd+=(-s "$script")
     cmd+=("$@" "$url")
     log "wrk $name: ${cmd[*]}"
@@ -352,7 +404,7 @@ TOKEN_SIZE_SOURCE="BENCH_TOKEN_SIZE (no daemon run)"
 LEDGER_COUNT=""
 EXPECTED_TOKENS=0
 INFLIGHT_BOUND=0
-if [[ $RUN_TSA -eq 1 || $RUN_HSM -eq 1 ]]; then
+if [[ $RUN_TSA -eq 1 || $RUN_HSM -eq 1 || $RUN_CARD -eq 1 ]]; then
     # --- the request ----------------------------------------------------------------------
     head -c 4096 /dev/urandom >"$TMP/data.bin"
     openssl ts -query -data "$TMP/data.bin" -sha256 -cert -no_nonce -out "$TMP/req.tsq" 2>/dev/null
@@ -703,41 +755,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 HSM_LEDGER=()
 HSM_SIGNER_LINE=""
-if [[ $RUN_HSM -eq 1 ]]; then
-    H=$TMP/hsm
-    mkdir -p "$H/tokens"
-    if [[ ! -f $TMP/state/keys/tsa.key ]]; then
-        # BENCH_ONLY=hsm: a --dev start (not measured) makes the development PKI.
-        start_daemon hsm-setup --probe-interval 1
-        stop_pid "$DAEMON_PID" sigillumd
-        DAEMON_PID=""
-    fi
-    KEYS=$TMP/state/keys
-    PKI=$TMP/state/pki
-    [[ -f $KEYS/tsa.key && -f $PKI/tsa.pem && -f $PKI/issuing-ca.pem && -f $PKI/root-ca.pem ]] ||
-        die "the development PKI is not where the harness expects it ($PKI, $KEYS)"
-    [[ $(openssl pkey -in "$KEYS/tsa.key" -noout -text 2>/dev/null | head -n 1) == *"(256 bit)"* ]] ||
-        die "the development TSU key is not EC P-256: the HSM part compares P-256 signers"
-
-    # A private SoftHSM2 (its own configuration and token folder), one token, the TSU key imported.
-    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
-        "$H/tokens" >"$H/softhsm2.conf"
-    export SOFTHSM2_CONF=$H/softhsm2.conf
-    printf '1234\n' >"$H/user.pin"
-    softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678 >"$H/init.log" 2>&1 ||
-        { cat "$H/init.log" >&2; die "softhsm2-util --init-token failed"; }
-    softhsm2-util --import "$KEYS/tsa.key" --token sigillum-bench --label tsa --id 01 --pin 1234 >>"$H/init.log" 2>&1 ||
-        { cat "$H/init.log" >&2; die "softhsm2-util --import failed"; }
-    record "SOFTHSM2_CONF=\$TMP/hsm/softhsm2.conf softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678"
-    record "softhsm2-util --import \$STATE/keys/tsa.key --token sigillum-bench --label tsa --id 01 --pin 1234"
-
-    # hsm_config NAME SIGNER PORT APORT: a config file like the development default's TSA (same
-    # policies, accuracy, TSA name, no chain; clock gate off), with its own state folder (ledger).
-    hsm_config() {
-        local name=$1 signer=$2 port=$3 aport=$4
-        mkdir -p "$H/state-$name"
-        cat >"$H/$name.yaml" <<YAML
-stateDirectory: $H/state-$name
+# signer_config DIR NAME SIGNER PORT APORT: DIR/NAME.yaml, a config file like the development default's
+# TSA (same policies, accuracy, TSA name, no chain; clock gate off) signing with SIGNER (a YAML flow
+# mapping), with its own state folder DIR/state-NAME (ledger).
+signer_config() {
+    local dir=$1 name=$2 signer=$3 port=$4 aport=$5
+    mkdir -p "$dir/state-$name"
+    cat >"$dir/$name.yaml" <<YAML
+stateDirectory: $dir/state-$name
 listen: 127.0.0.1:$port
 adminListen: 127.0.0.1:$aport
 ledger: { path: $LEDGER_FILE }
@@ -756,7 +781,41 @@ clock:
   chrony: off
   probeInterval: 1
 YAML
-    }
+}
+# dev_pki_for PART: makes sure $TMP/state holds the development PKI (a --dev start, not measured, makes
+# it when no earlier part did) and that its TSU key is EC P-256; sets KEYS and PKI.
+dev_pki_for() {
+    if [[ ! -f $TMP/state/keys/tsa.key ]]; then
+        start_daemon "$1-setup" --probe-interval 1
+        stop_pid "$DAEMON_PID" sigillumd
+        DAEMON_PID=""
+    fi
+    KEYS=$TMP/state/keys
+    PKI=$TMP/state/pki
+    [[ -f $KEYS/tsa.key && -f $PKI/tsa.pem && -f $PKI/issuing-ca.pem && -f $PKI/root-ca.pem ]] ||
+        die "the development PKI is not where the harness expects it ($PKI, $KEYS)"
+    [[ $(openssl pkey -in "$KEYS/tsa.key" -noout -text 2>/dev/null | head -n 1) == *"(256 bit)"* ]] ||
+        die "the development TSU key is not EC P-256: the $1 part compares P-256 signers"
+}
+if [[ $RUN_HSM -eq 1 ]]; then
+    H=$TMP/hsm
+    mkdir -p "$H/tokens"
+    # BENCH_ONLY=hsm: a --dev start (not measured) makes the development PKI.
+    dev_pki_for HSM
+
+    # A private SoftHSM2 (its own configuration and token folder), one token, the TSU key imported.
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+        "$H/tokens" >"$H/softhsm2.conf"
+    export SOFTHSM2_CONF=$H/softhsm2.conf
+    printf '1234\n' >"$H/user.pin"
+    softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678 >"$H/init.log" 2>&1 ||
+        { cat "$H/init.log" >&2; die "softhsm2-util --init-token failed"; }
+    softhsm2-util --import "$KEYS/tsa.key" --token sigillum-bench --label tsa --id 01 --pin 1234 >>"$H/init.log" 2>&1 ||
+        { cat "$H/init.log" >&2; die "softhsm2-util --import failed"; }
+    record "SOFTHSM2_CONF=\$TMP/hsm/softhsm2.conf softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678"
+    record "softhsm2-util --import \$STATE/keys/tsa.key --token sigillum-bench --label tsa --id 01 --pin 1234"
+
+    hsm_config() { signer_config "$H" "$@"; }
     SW_PORT=$(free_port)
     SW_APORT=$(free_port)
     TK_PORT=$(free_port)
@@ -844,6 +903,172 @@ YAML
     [[ $bad -eq 0 ]] || die "HSM part failed (see above); BENCH_KEEP=1 keeps the logs"
 fi
 
+# ===================================== card part =====================================
+# The TSA signing on an emulated PIV card over the real PC/SC stack, next to the software signer with
+# the same key. The card is the test suite's emulator (Tests/SmartCardSigningTests), run through
+# `swift test --filter PIVBenchmarkCardHost`: it starts a pcscd of its own with vpcd (its own socket,
+# given to the card daemons as PCSCLITE_CSOCK_NAME), puts two emulated cards into vpcd's two readers,
+# each holding the development TSU key (EC P-256) in 9C, 9D and 9A with its certificate, and reports
+# per-card counters (APDUs by instruction, signatures, time spent in the emulator). Four daemons from
+# config files that differ only in `tsa.signer`, all up at once, their wrk runs alternating:
+#   software  the key from its file
+#   9c        one card, slot 9C: VERIFY (the PIN) before every signature, as SP 800-73-4 wants
+#   9d        one card, slot 9D: the PIN once per connection
+#   pool      two cards (one per reader), slot 9C
+# Then the same 9c and pool daemons with the emulator taking BENCH_CARD_DELAY_MS per signature, as a
+# real card does (rows slow, slowpool). For each run: stamps/s, the card's APDUs and VERIFYs per
+# signature, and CPU per stamp of the daemon, of pcscd and of the emulator's process.
+declare -A PCSCD_US HOST_US CARD_SIGS CARD_SIGRATE CARD_APDU CARD_VERIFY CARD_EMU_US
+CARD_LEDGER=()
+CARD_ROWS=""
+CARD_LINE=""
+# card_stat FIELD: FIELD summed over the cards in the emulator's stats file
+card_stat() { awk -v f="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) n += kv[2] } } END { printf "%.0f\n", n }' "$CARD_HOST_DIR/stats" 2>/dev/null || echo 0; }
+if [[ $RUN_CARD -eq 1 ]]; then
+    C=$TMP/card
+    CARD_HOST_DIR=$C/host
+    mkdir -p "$CARD_HOST_DIR"
+    dev_pki_for card
+    printf '123456\n' >"$C/pin"   # the emulated cards' PIN (testPIN in the test support)
+
+    log "starting the card emulator: $SWIFT test --skip-build --filter PIVBenchmarkCardHost (log: card-host.log)"
+    SIGILLUM_BENCH_CARD_DIR=$CARD_HOST_DIR SIGILLUM_BENCH_CARD_KEY=$KEYS/tsa.key SIGILLUM_BENCH_CARD_CERT=$PKI/tsa.pem \
+        SIGILLUM_BENCH_CARDS=2 setsid "$SWIFT" test --skip-build --filter PIVBenchmarkCardHost \
+        >"$TMP/card-host.log" 2>&1 </dev/null &
+    CARD_HOST_PID=$!
+    record "SIGILLUM_BENCH_CARD_DIR=\$TMP/card/host SIGILLUM_BENCH_CARD_KEY=\$STATE/keys/tsa.key SIGILLUM_BENCH_CARD_CERT=\$STATE/pki/tsa.pem SIGILLUM_BENCH_CARDS=2 setsid $SWIFT test --skip-build --filter PIVBenchmarkCardHost"
+    start=$SECONDS
+    until [[ -f $CARD_HOST_DIR/ready ]]; do
+        kill -0 "$CARD_HOST_PID" 2>/dev/null || { cat "$TMP/card-host.log" >&2; die "the card emulator exited before it was ready"; }
+        ((SECONDS - start < 120)) || die "the card emulator was not ready after 120 s (card-host.log)"
+        sleep 0.25
+    done
+    CARD_SOCKET=$(awk -F= '$1 == "PCSCLITE_CSOCK_NAME" {print $2}' "$CARD_HOST_DIR/ready")
+    PCSCD_PID=$(awk -F= '$1 == "pcscd_pid" {print $2}' "$CARD_HOST_DIR/ready")
+    HOST_PID=$(awk -F= '$1 == "host_pid" {print $2}' "$CARD_HOST_DIR/ready")
+    log "card emulator ready: pcscd pid ${PCSCD_PID:-?} (socket ${CARD_SOCKET:-/run/pcscd/pcscd.comm}), emulator pid ${HOST_PID:-?}"
+
+    declare -A CARD_PORT CARD_APORT CARD_PID
+    READER0='"Virtual PCD 00 00"'
+    READER1='"Virtual PCD 00 01"'
+    PIV_COMMON="pinFile: $C/pin, chainFile: $PKI/issuing-ca.pem, queueWaitMillis: 60000"
+    for name in software 9c 9d pool; do
+        CARD_PORT[$name]=$(free_port)
+        CARD_APORT[$name]=$(free_port)
+    done
+    signer_config "$C" software "{ type: software, keyFile: $KEYS/tsa.key, certificateFile: $PKI/tsa.pem, chainFile: $PKI/issuing-ca.pem }" "${CARD_PORT[software]}" "${CARD_APORT[software]}"
+    signer_config "$C" 9c "{ type: piv, readers: [$READER0], slot: 9c, $PIV_COMMON }" "${CARD_PORT[9c]}" "${CARD_APORT[9c]}"
+    signer_config "$C" 9d "{ type: piv, readers: [$READER0], slot: 9d, $PIV_COMMON }" "${CARD_PORT[9d]}" "${CARD_APORT[9d]}"
+    signer_config "$C" pool "{ type: piv, readers: [$READER0, $READER1], slot: 9c, $PIV_COMMON }" "${CARD_PORT[pool]}" "${CARD_APORT[pool]}"
+    for name in software 9c 9d pool; do
+        if [[ -n $CARD_SOCKET ]]; then
+            PCSCLITE_CSOCK_NAME=$CARD_SOCKET setsid "$SIGILLUMD" --config "$C/$name.yaml" >"$TMP/sigillumd-card-$name.log" 2>&1 </dev/null &
+        else
+            setsid "$SIGILLUMD" --config "$C/$name.yaml" >"$TMP/sigillumd-card-$name.log" 2>&1 </dev/null &
+        fi
+        CARD_PID[$name]=$!
+        CARD_PIDS+=" ${CARD_PID[$name]}"
+        record "${CARD_SOCKET:+PCSCLITE_CSOCK_NAME=(socket of the emulator pcscd) }setsid $SIGILLUMD --config \$TMP/card/$name.yaml   (tsa.signer: $(sed -n 's/^  signer: //p' "$C/$name.yaml" | sed "s|$KEYS|\$STATE/keys|g; s|$PKI|\$STATE/pki|g; s|$TMP|\$TMP|g"))"
+    done
+    DAEMON_LOG=$TMP/sigillumd-card-9c.log
+    for name in software 9c 9d pool; do
+        wait_http "http://127.0.0.1:${CARD_APORT[$name]}$HEALTH_PATH" 60 "${CARD_PID[$name]}" "sigillumd ($name signer)"
+        [[ $name == software ]] || grep -q 'PIV smart-card signer ready' "$TMP/sigillumd-card-$name.log" ||
+            die "the $name daemon did not log 'PIV smart-card signer ready'"
+    done
+    CARD_LINE=$(grep -o 'piv.algorithm=[^]]*piv.readers=[^]]*]' "$TMP/sigillumd-card-pool.log" | head -n 1 || true)
+    log "card daemons ready (software ${CARD_PID[software]}, 9c ${CARD_PID[9c]}, 9d ${CARD_PID[9d]}, pool ${CARD_PID[pool]})"
+
+    # One sample stamp from each, verified by openssl against the development root.
+    for name in software 9c 9d pool; do
+        curl -sf --max-time 10 --data-binary @"$TMP/req.tsq" -H 'Content-Type: application/timestamp-query' \
+            "http://127.0.0.1:${CARD_PORT[$name]}$TSA_PATH" -o "$TMP/resp-card-$name.tsr" || die "sample request to the $name daemon failed"
+        verify=$(openssl ts -verify -in "$TMP/resp-card-$name.tsr" -data "$TMP/data.bin" -CAfile "$PKI/root-ca.pem" \
+            -untrusted "$PKI/issuing-ca.pem" 2>&1) || true
+        grep -q 'Verification: OK' <<<"$verify" || { echo "$verify" >&2; die "the $name daemon's sample stamp does not verify"; }
+    done
+    log "sample stamps of the four daemons verified by openssl ts -verify"
+    record "curl … -o resp-card-{software,9c,9d,pool}.tsr; openssl ts -verify -in resp-card-*.tsr -data data.bin -CAfile \$STATE/pki/root-ca.pem -untrusted \$STATE/pki/issuing-ca.pem"
+
+    declare -A CARD_EXPECTED=([software]=1 [9c]=1 [9d]=1 [pool]=1) CARD_INFLIGHT=([software]=0 [9c]=0 [9d]=0 [pool]=0)
+    # card_delay MS: every GENERAL AUTHENTICATE of the emulator takes MS from now on (it reads the file every 100 ms).
+    card_delay() { echo "$1" >"$CARD_HOST_DIR/delay-ms"; sleep 0.5; }
+    # card_run DAEMON CONNECTIONS SECONDS RUN: one wrk run against one daemon, with the CPU time of the
+    # daemon, pcscd and the emulator's process, and the emulator's counters.
+    card_run() {
+        local name=$1 c=$2 dur=$3 run=$4 pid port before after pb pa hb ha sb sa ab aa vb va eb ea
+        pid=${CARD_PID[$name]}
+        port=${CARD_PORT[$name]}
+        sleep 0.2   # the emulator's stats file is rewritten every 100 ms: let it catch up with the last run
+        before=$(cpu_ticks "$pid"); pb=$(cpu_ticks "${PCSCD_PID:-0}"); hb=$(cpu_ticks "${HOST_PID:-0}")
+        sb=$(card_stat signatures); ab=$(card_stat apdus); vb=$(card_stat verify); eb=$(card_stat emulator_ns)
+        run_wrk "$run" "http://127.0.0.1:$port$TSA_PATH" "$c" "$dur" post.lua
+        after=$(cpu_ticks "$pid"); pa=$(cpu_ticks "${PCSCD_PID:-0}"); ha=$(cpu_ticks "${HOST_PID:-0}")
+        sleep 0.2
+        sa=$(card_stat signatures); aa=$(card_stat apdus); va=$(card_stat verify); ea=$(card_stat emulator_ns)
+        collect "$run"
+        local n=${REQS[$run]}
+        CPU_US[$run]=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n }')
+        PCSCD_US[$run]=$(awk -v t=$((pa - pb)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n }')
+        HOST_US[$run]=$(awk -v t=$((ha - hb)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n }')
+        CARD_SIGS[$run]=$((sa - sb))
+        # Signatures per second on the cards' side: unlike wrk's rate, it counts the requests still in
+        # flight when wrk stops, which matters when a stamp takes a large part of a second (slow rows).
+        CARD_SIGRATE[$run]=$(awk -v s=$((sa - sb)) -v d="$dur" 'BEGIN { printf "%.1f", s / d }')
+        CARD_APDU[$run]=$(awk -v a=$((aa - ab)) -v s=$((sa - sb)) 'BEGIN { if (s > 0) printf "%.2f", a / s }')
+        CARD_VERIFY[$run]=$(awk -v a=$((va - vb)) -v s=$((sa - sb)) 'BEGIN { if (s > 0) printf "%.2f", a / s }')
+        CARD_EMU_US[$run]=$(awk -v a=$((ea - eb)) -v s=$((sa - sb)) 'BEGIN { if (s > 0) printf "%.0f", a / s / 1000 }')
+        log "$run: CPU per stamp: daemon ${CPU_US[$run]:-?} µs, pcscd ${PCSCD_US[$run]:-?} µs, emulator process ${HOST_US[$run]:-?} µs; card: ${CARD_SIGS[$run]} signatures, ${CARD_APDU[$run]:-0} APDUs and ${CARD_VERIFY[$run]:-0} VERIFY per signature, ${CARD_EMU_US[$run]:-?} µs in the emulator per signature"
+        CARD_EXPECTED[$name]=$((${CARD_EXPECTED[$name]} + ${REQS[$run]} - ${NON2XX[$run]}))
+        CARD_INFLIGHT[$name]=$((${CARD_INFLIGHT[$name]} + c))
+    }
+    first=${CARD_CONNECTIONS%% *}
+    if [[ $WARMUP -gt 0 ]]; then
+        for name in software 9c 9d pool; do card_run "$name" "$first" "$WARMUP" "card-$name-warmup"; done
+    fi
+    CARD_ROWS="card-software card-9c card-9d card-pool"
+    for c in $CARD_CONNECTIONS; do
+        for name in software 9c 9d pool; do card_run "$name" "$c" "$DURATION" "card-$name-${c}c"; done
+    done
+    if [[ $CARD_DELAY_MS -gt 0 ]]; then
+        card_delay "$CARD_DELAY_MS"
+        record "echo $CARD_DELAY_MS > \$TMP/card/host/delay-ms   (every GENERAL AUTHENTICATE of the emulator takes $CARD_DELAY_MS ms: rows card-slow, card-slowpool)"
+        CARD_ROWS+=" card-slow card-slowpool"
+        for c in $CARD_CONNECTIONS; do
+            card_run 9c "$c" "$DURATION" "card-slow-${c}c"
+            card_run pool "$c" "$DURATION" "card-slowpool-${c}c"
+        done
+        card_delay 0
+    fi
+    for name in software 9c 9d pool; do
+        stop_pid "${CARD_PID[$name]}" "sigillumd ($name signer)"
+    done
+    CARD_PIDS=""
+    stop_card_host
+
+    # Every stamp answered must be in that daemon's ledger (a stamp refused because the card failed or
+    # the queue wait ran out is HTTP 200 too, but writes no row).
+    bad=0
+    for name in software 9c 9d pool; do
+        db=$C/state-$name/$LEDGER_FILE
+        rows=$(sqlite3 -readonly "$db" "select count(*) from $LEDGER_TABLE" 2>"$TMP/sqlite.err") || {
+            cat "$TMP/sqlite.err" >&2; die "could not count $LEDGER_TABLE in $db"; }
+        want=${CARD_EXPECTED[$name]}
+        if ((rows < want)); then
+            log "FAIL: $name signer: $rows ledger rows for $want answered stamps (refused stamps?)"; bad=1
+            CARD_LEDGER+=("$name signer: FAIL, $rows ledger rows for $want HTTP 200 answers: $((want - rows)) were not tokens")
+        else
+            CARD_LEDGER+=("$name signer: OK, $rows ledger rows for $want answered stamps (at most ${CARD_INFLIGHT[$name]} more from requests in flight)")
+        fi
+    done
+    for k in "${!NON2XX[@]}"; do
+        [[ $k == card-* && ${NON2XX[$k]} -ne 0 ]] && { log "FAIL: $k: ${NON2XX[$k]} non-2xx responses"; bad=1; }
+    done
+    record "sqlite3 \$TMP/card/state-{software,9c,9d,pool}/$LEDGER_FILE 'select count(*) from $LEDGER_TABLE'"
+    printf '%s\n' "${CARD_LEDGER[@]}" | while read -r line; do log "ledger: $line"; done
+    [[ $bad -eq 0 ]] || die "card part failed (see above); BENCH_KEEP=1 keeps the logs"
+fi
+
 # --- report ---------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'; }
 # wrk's latency ("850.00us", "1.23ms", "1.02s") in milliseconds
@@ -897,11 +1122,12 @@ if [[ $RUN_OCSP -eq 1 ]]; then
 fi
 
 # table_rows md|text NAME...: one row per NAME and connection count
+# (TABLE_CONNECTIONS, when set, replaces BENCH_CONNECTIONS: the card part has its own.)
 table_rows() {
     local fmt=$1 name c k
     shift
     for name in "$@"; do
-        for c in $CONNECTIONS; do
+        for c in ${TABLE_CONNECTIONS:-$CONNECTIONS}; do
             k=$name-${c}c
             if [[ $fmt == md ]]; then
                 echo "| $k | $(cell "${RPS[$k]:-}") | $(cell "${P50[$k]:-}") | $(cell "${P99[$k]:-}") | $(cell "${REQS[$k]:-}") | $(cell "${NON2XX[$k]:-}") | $(cell "${ERRS[$k]:-}") |"
@@ -1063,6 +1289,65 @@ report() { # report md|text
                 if [[ $fmt == md ]]; then echo "- ledger, $line"; else echo "ledger, $line"; fi
             done
         fi
+    fi
+    if [[ $RUN_CARD -eq 1 ]]; then
+        local name k conns=$CARD_CONNECTIONS
+        if [[ $fmt == md ]]; then
+            echo
+            echo "## TSA on an emulated PIV card (PC/SC, vpcd) next to the software signer"
+            echo
+            echo "The same POST (req.tsq) to four daemons whose config files differ only in \`tsa.signer\`: \`software\` (the development TSU key, EC P-256, from its file); \`piv\` with that key on the tests' PIV card emulator in vpcd's readers behind a pcscd of its own: **9c** (one card, slot 9C: VERIFY before every signature), **9d** (one card, slot 9D: the PIN once per connection), **pool** (two cards, slot 9C). Rows **slow** and **slowpool** are the 9c and pool daemons while every GENERAL AUTHENTICATE of the emulator takes ${CARD_DELAY_MS} ms, like a real card's signature. All up at once, wrk runs alternating. Signer: ${CARD_LINE:-?}."
+            echo
+        else
+            echo
+            echo "--- card (stamps signed on an emulated PIV card over pcscd + vpcd vs the software signer; same EC P-256 key; slow rows: ${CARD_DELAY_MS} ms per card signature) ---"
+        fi
+        table_head "$fmt"
+        TABLE_CONNECTIONS=$conns table_rows "$fmt" $CARD_ROWS
+        if [[ $fmt == md ]]; then
+            echo
+            echo "| run | card signatures | card signatures/s | APDUs per signature | VERIFY per signature | emulator µs per signature | CPU µs per stamp: daemon / pcscd / emulator process |"
+            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        else
+            echo
+            printf '%-24s %10s %8s %8s %8s %10s %s\n' run signatures sig/s apdu/sig verify/sig emu-µs/sig "CPU µs/stamp daemon/pcscd/emulator"
+        fi
+        for name in $CARD_ROWS; do
+            for c in $conns; do
+                k=$name-${c}c
+                if [[ $fmt == md ]]; then
+                    echo "| $k | $(cell "${CARD_SIGS[$k]:-}") | $(cell "${CARD_SIGRATE[$k]:-}") | $(cell "${CARD_APDU[$k]:-}") | $(cell "${CARD_VERIFY[$k]:-}") | $(cell "${CARD_EMU_US[$k]:-}") | $(cell "${CPU_US[$k]:-}") / $(cell "${PCSCD_US[$k]:-}") / $(cell "${HOST_US[$k]:-}") |"
+                else
+                    printf '%-24s %10s %8s %8s %8s %10s %s\n' "$k" "$(cell "${CARD_SIGS[$k]:-}")" "$(cell "${CARD_SIGRATE[$k]:-}")" "$(cell "${CARD_APDU[$k]:-}")" \
+                        "$(cell "${CARD_VERIFY[$k]:-}")" "$(cell "${CARD_EMU_US[$k]:-}")" \
+                        "$(cell "${CPU_US[$k]:-}") / $(cell "${PCSCD_US[$k]:-}") / $(cell "${HOST_US[$k]:-}")"
+                fi
+            done
+        done
+        if [[ $fmt == md ]]; then echo; echo "| ratio | value |"; echo "| --- | ---: |"; else echo; fi
+        local label value
+        for c in $conns; do
+            for name in 9c 9d pool; do
+                label="$name ÷ software stamps/s, ${c} connections"
+                value=$(ratio "${RPS[card-$name-${c}c]:-}" "${RPS[card-software-${c}c]:-}")
+                if [[ $fmt == md ]]; then echo "| $label | $value |"; else printf '%-52s %s\n' "$label:" "$value"; fi
+            done
+            label="9c ÷ 9d stamps/s (the PIN before every signature), ${c} connections"
+            value=$(ratio "${RPS[card-9c-${c}c]:-}" "${RPS[card-9d-${c}c]:-}")
+            if [[ $fmt == md ]]; then echo "| $label | $value |"; else printf '%-52s %s\n' "$label:" "$value"; fi
+            if [[ $CARD_DELAY_MS -gt 0 ]]; then
+                label="slowpool ÷ slow stamps/s (two cards ÷ one), ${c} connections"
+                value=$(ratio "${RPS[card-slowpool-${c}c]:-}" "${RPS[card-slow-${c}c]:-}")
+                if [[ $fmt == md ]]; then echo "| $label | $value |"; else printf '%-52s %s\n' "$label:" "$value"; fi
+                label="slowpool ÷ slow card signatures/s, ${c} connections"
+                value=$(ratio "${CARD_SIGRATE[card-slowpool-${c}c]:-}" "${CARD_SIGRATE[card-slow-${c}c]:-}")
+                if [[ $fmt == md ]]; then echo "| $label | $value |"; else printf '%-52s %s\n' "$label:" "$value"; fi
+            fi
+        done
+        [[ $fmt == md ]] && echo
+        for line in "${CARD_LEDGER[@]}"; do
+            if [[ $fmt == md ]]; then echo "- ledger, $line"; else echo "ledger, $line"; fi
+        done
     fi
     if [[ $fmt == md ]]; then
         echo

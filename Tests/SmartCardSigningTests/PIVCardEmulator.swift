@@ -116,6 +116,9 @@ final class PIVCardEmulator: Sendable {
         var pinStatusQueries = 0
         var authentications = 0
         var instructions: [UInt8] = []
+        var instructionCounts: [UInt8: Int] = [:]
+        /// Time spent answering commands (the artificial delay not included).
+        var processing: Duration = .zero
     }
 
     private let state: Mutex<State>
@@ -162,6 +165,12 @@ final class PIVCardEmulator: Sendable {
     /// The instruction bytes received, in order.
     var instructions: [UInt8] { self.state.withLock { $0.instructions } }
 
+    /// How many commands of each instruction byte were received.
+    var instructionCounts: [UInt8: Int] { self.state.withLock { $0.instructionCounts } }
+
+    /// The time spent answering commands, the delay of ``setAuthenticateDelay(_:)`` not included.
+    var processingTime: Duration { self.state.withLock { $0.processing } }
+
     /// Power off, power on or reset: the selection and the PIN state are lost.
     func reset() {
         self.state.withLock { state in
@@ -178,6 +187,7 @@ final class PIVCardEmulator: Sendable {
         guard let command = EmulatedCommand(octets) else { return [0x67, 0x00] }
         let delay = self.state.withLock { state -> Duration in
             state.instructions.append(command.ins)
+            state.instructionCounts[command.ins, default: 0] += 1
             return command.ins == 0x87 && command.cla & 0x10 == 0 ? state.authenticateDelay : .zero
         }
         if delay > .zero {
@@ -185,6 +195,8 @@ final class PIVCardEmulator: Sendable {
                 forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
         }
         return self.state.withLock { state in
+            let start = ContinuousClock.now
+            defer { state.processing += ContinuousClock.now - start }
             do {
                 return try Self.answer(command, state: &state)
             } catch let refusal as EmulatorRefusal {

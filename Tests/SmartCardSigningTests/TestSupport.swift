@@ -372,20 +372,44 @@ extension Certificate {
 /// A logger that drops everything.
 let quietLogger = Logger(label: "sigillum.tests.piv", factory: { _ in SwiftLogNoOpLogHandler() })
 
-/// A small test CA: a software P-256 key that issues certificates for card keys.
+/// A small test CA: a software P-256 key and a self-signed root certificate, which issues certificates for
+/// card keys.
 struct TestCA: Sendable {
     let key = P256.Signing.PrivateKey()
     let name: DistinguishedName
+    /// The CA's own certificate (self-signed), for `openssl … -CAfile`.
+    let certificate: Certificate
 
     init() throws {
-        self.name = try DistinguishedName {
+        let name = try DistinguishedName {
             CountryName("DE")
             OrganizationName("Sigillum Tests")
             CommonName("Sigillum PIV Test CA")
         }
+        let now = Date()
+        self.name = name
+        self.certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: Certificate.PublicKey(self.key.publicKey),
+            notValidBefore: now.addingTimeInterval(-7200),
+            notValidAfter: now.addingTimeInterval(2 * 86400),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+            },
+            issuerPrivateKey: Certificate.PrivateKey(self.key)
+        )
     }
 
-    func issue(for publicKey: Certificate.PublicKey, commonName: String) throws -> Certificate {
+    /// A certificate for `publicKey`; with `timeStamping`, a TSU certificate (RFC 3161 §2.3: the extended key
+    /// usage id-kp-timeStamping alone, critical).
+    func issue(for publicKey: Certificate.PublicKey, commonName: String, timeStamping: Bool = false) throws
+        -> Certificate
+    {
         let now = Date()
         return try Certificate(
             version: .v3,
@@ -402,6 +426,9 @@ struct TestCA: Sendable {
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(KeyUsage(digitalSignature: true, nonRepudiation: true))
+                if timeStamping {
+                    Critical(try ExtendedKeyUsage([.timeStamping]))
+                }
             },
             issuerPrivateKey: Certificate.PrivateKey(self.key)
         )
