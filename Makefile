@@ -16,15 +16,44 @@ TEST_LOG := .build/test.log
 # Directories that hold Swift files (evaluated only when format/lint run).
 format_dirs = $(foreach d,$(1),$(if $(shell find $(d) -name '*.swift' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: help build release run test bench format lint clean
+.PHONY: help build release run test check-units install install-files uninstall bench format lint clean
+
+# Installation directories (GNU conventions; DESTDIR stages into another root, e.g. for a package).
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/local/lib as well as /usr/lib, so the
+# default PREFIX works as it is. SYSCONFDIR stays /etc: ConfigurationDirectory= means /etc/sigillum.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/sigillum
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# Where install-files takes the executables from (make install builds them there first).
+INSTALL_FROM ?= .build/release
+INSTALL ?= install
+
+PROGRAMS := sigillumd sigillum
+# Installed when built (the verification sidecar comes with a later issue; its units ship now).
+OPTIONAL_PROGRAMS := sigillum-verifyd
+UNITS := sigillumd.service sigillumd.socket sigillumd-admin.socket sigillum-verifyd.service sigillum-verifyd.socket
+DOCS := README.md $(sort $(wildcard Docs/*.md))
+EXAMPLE_CONFIG := Config/sigillumd.example.yaml
+CONFIG_FILE := $(SYSCONFDIR)/sigillum/sigillumd.yaml
+# The units and the tmpfiles snippet name /usr/bin, /etc and /usr/share/doc; installed copies name the
+# directories chosen here.
+SUBSTITUTE := sed -e 's|/usr/bin/sigillum|$(BINDIR)/sigillum|g' -e 's|/etc/sigillum|$(SYSCONFDIR)/sigillum|g' \
+    -e 's|file:/usr/share/doc/sigillum/|file:$(DOCDIR)/|g'
 
 help: ## List the targets
 	@echo "Sigillum make targets:"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: SWIFT=$(SWIFT)  CONFIG=$(CONFIG) (build)  ARGS='$(ARGS)' (run)  TEST_ARGS='$(TEST_ARGS)' (test)"
 	@echo "Examples:  make run ARGS=\"--listen 127.0.0.1:18080\"   make test TEST_ARGS=\"--filter Ledger\""
 	@echo "           BENCH_DURATION=5 make bench   (see Benchmarks/README.md)"
+	@echo "Install:   PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) SYSCONFDIR=$(SYSCONFDIR) DOCDIR=$(DOCDIR)"
+	@echo "           SYSTEMDUNITDIR=$(SYSTEMDUNITDIR) SYSUSERSDIR=$(SYSUSERSDIR) TMPFILESDIR=$(TMPFILESDIR)"
 
 build: ## swift build (CONFIG=debug by default)
 	$(SWIFT) build -c $(CONFIG)
@@ -37,7 +66,7 @@ run: ## Install run deps, build, start .build/CONFIG/sigillumd --dev ARGS in the
 	$(SWIFT) build -c $(CONFIG) --product sigillumd
 	exec .build/$(CONFIG)/sigillumd --dev $(ARGS)
 
-test: ## Install test deps, build everything with tests, run all tests (log in .build/test.log)
+test: ## Install test deps, build, run all tests and the unit-file checks (log in .build/test.log)
 	$(INSTALL_DEPS) test
 	@start=$$SECONDS; \
 	echo "== swift build --build-tests"; \
@@ -46,13 +75,90 @@ test: ## Install test deps, build everything with tests, run all tests (log in .
 	fi; \
 	mkdir -p .build; \
 	set +e; SWIFT=$(SWIFT) scripts/run-tests.sh $(TEST_LOG) $(TEST_ARGS); rc=$$?; set -e; \
-	if [ $$rc -eq 0 ]; then \
+	urc=0; \
+	if [ -z "$(strip $(TEST_ARGS))" ]; then \
+	    echo "== scripts/check-units.sh" | tee -a $(TEST_LOG); \
+	    set +e; scripts/check-units.sh 2>&1 | tee -a $(TEST_LOG); urc=$${PIPESTATUS[0]}; set -e; \
+	    if [ -r $(TEST_LOG).counts ] && read -r passed _ failed _ < $(TEST_LOG).counts; then \
+	        if [ $$urc -eq 0 ]; then passed=$$((passed + 1)); else failed=$$((failed + 1)); fi; \
+	        echo "$$passed passed, $$failed failed" > $(TEST_LOG).counts; \
+	    fi; \
+	fi; \
+	if [ $$rc -eq 0 ] && [ $$urc -eq 0 ]; then \
 	    echo "== make test: PASSED in $$((SECONDS - start))s (log: $(TEST_LOG))"; \
+	elif [ $$rc -eq 0 ]; then \
+	    echo "== make test: FAILED (unit-file checks) after $$((SECONDS - start))s (log: $(TEST_LOG))"; rc=1; \
 	else \
 	    echo "== make test: FAILED (swift test exit $$rc) after $$((SECONDS - start))s (log: $(TEST_LOG))"; \
 	fi; \
 	cat $(TEST_LOG).counts 2>/dev/null || echo "0 passed, 1 failed"; \
 	exit $$rc
+
+check-units: ## Install systemd tools; verify the units, their exposure scores (<= 1.5), install/uninstall
+	$(INSTALL_DEPS) units
+	scripts/check-units.sh
+
+install: ## swift build -c release, then install-files (PREFIX=/usr/local, DESTDIR; `make help` shows the dirs)
+	$(SWIFT) build -c release
+	$(MAKE) install-files INSTALL_FROM=.build/release
+
+install-files: ## Install without building: executables from INSTALL_FROM, units, snippets, config, docs
+	@for p in $(PROGRAMS); do \
+	    [ -x "$(INSTALL_FROM)/$$p" ] || { echo "install: $(INSTALL_FROM)/$$p is missing: run \`make install\` (it builds)" >&2; exit 1; }; \
+	done
+	$(INSTALL) -d -m 0755 '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(SYSTEMDUNITDIR)' '$(DESTDIR)$(SYSUSERSDIR)' \
+	    '$(DESTDIR)$(TMPFILESDIR)' '$(DESTDIR)$(DOCDIR)'
+	@for p in $(PROGRAMS) $(OPTIONAL_PROGRAMS); do \
+	    if [ -x "$(INSTALL_FROM)/$$p" ]; then \
+	        echo "$(INSTALL) -m 0755 $(INSTALL_FROM)/$$p $(DESTDIR)$(BINDIR)/$$p"; \
+	        $(INSTALL) -m 0755 "$(INSTALL_FROM)/$$p" '$(DESTDIR)$(BINDIR)/'"$$p"; \
+	    fi; \
+	done
+	@for u in $(UNITS); do \
+	    echo "install systemd/$$u -> $(DESTDIR)$(SYSTEMDUNITDIR)/$$u"; \
+	    $(SUBSTITUTE) "systemd/$$u" > '$(DESTDIR)$(SYSTEMDUNITDIR)/'"$$u"; \
+	    chmod 0644 '$(DESTDIR)$(SYSTEMDUNITDIR)/'"$$u"; \
+	done
+	$(INSTALL) -m 0644 systemd/sysusers.d/sigillum.conf '$(DESTDIR)$(SYSUSERSDIR)/sigillum.conf'
+	$(SUBSTITUTE) systemd/tmpfiles.d/sigillum.conf > '$(DESTDIR)$(TMPFILESDIR)/sigillum.conf'
+	chmod 0644 '$(DESTDIR)$(TMPFILESDIR)/sigillum.conf'
+	$(INSTALL) -m 0644 $(DOCS) '$(DESTDIR)$(DOCDIR)/'
+	$(INSTALL) -m 0644 $(EXAMPLE_CONFIG) '$(DESTDIR)$(DOCDIR)/sigillumd.example.yaml'
+	@# The configuration: written once, never overwritten. Group sigillum when this is the real root
+	@# and the group exists; otherwise systemd-tmpfiles --create sets it (tmpfiles.d/sigillum.conf).
+	$(INSTALL) -d -m 0750 '$(DESTDIR)$(SYSCONFDIR)/sigillum'
+	@cfg='$(DESTDIR)$(CONFIG_FILE)'; \
+	if [ -e "$$cfg" ]; then \
+	    echo "kept $$cfg (it exists; the new example is $(DOCDIR)/sigillumd.example.yaml)"; \
+	else \
+	    echo "$(INSTALL) -m 0640 $(EXAMPLE_CONFIG) $$cfg"; \
+	    $(INSTALL) -m 0640 $(EXAMPLE_CONFIG) "$$cfg"; \
+	    if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" -eq 0 ] && getent group sigillum >/dev/null; then \
+	        chgrp sigillum '$(SYSCONFDIR)/sigillum' "$$cfg"; \
+	    fi; \
+	fi
+	@if [ -z '$(DESTDIR)' ]; then \
+	    echo; echo "Installed. Next (as root): systemctl daemon-reload; systemd-sysusers; systemd-tmpfiles --create;"; \
+	    echo "edit $(CONFIG_FILE); systemctl enable --now sigillumd.socket sigillumd-admin.socket sigillumd.service"; \
+	    echo "(Docs/operations.md, \"Running under systemd\")"; \
+	fi
+
+uninstall: ## Remove what install-files put (a changed config stays; the state directory always stays)
+	rm -f $(foreach p,$(PROGRAMS) $(OPTIONAL_PROGRAMS),'$(DESTDIR)$(BINDIR)/$(p)')
+	rm -f $(foreach u,$(UNITS),'$(DESTDIR)$(SYSTEMDUNITDIR)/$(u)')
+	rm -f '$(DESTDIR)$(SYSUSERSDIR)/sigillum.conf' '$(DESTDIR)$(TMPFILESDIR)/sigillum.conf'
+	rm -f $(foreach d,$(DOCS),'$(DESTDIR)$(DOCDIR)/$(notdir $(d))') '$(DESTDIR)$(DOCDIR)/sigillumd.example.yaml'
+	@cfg='$(DESTDIR)$(CONFIG_FILE)'; \
+	if [ -e "$$cfg" ] && ! cmp -s $(EXAMPLE_CONFIG) "$$cfg"; then \
+	    echo "kept $$cfg: it differs from the shipped example (remove it by hand if it is no longer wanted)"; \
+	else \
+	    rm -f "$$cfg"; \
+	fi
+	@rmdir '$(DESTDIR)$(DOCDIR)' '$(DESTDIR)$(SYSCONFDIR)/sigillum' 2>/dev/null || true
+	@if [ -z '$(DESTDIR)' ]; then \
+	    echo "Left in place: /var/lib/sigillum (ledger, keys), the sigillum user. Disable the units first:"; \
+	    echo "systemctl disable --now sigillumd.service sigillumd.socket sigillumd-admin.socket; systemctl daemon-reload"; \
+	fi
 
 bench: ## Install bench deps, release build, Benchmarks/run.sh (BENCH_* env, see Benchmarks/README.md)
 	$(INSTALL_DEPS) bench

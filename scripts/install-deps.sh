@@ -7,7 +7,8 @@
 # Profiles (each includes the previous one where noted):
 #   build  compiling the package (C libraries found through pkg-config, openssl CLI)
 #   run    build + what `sigillumd --dev` calls at run time
-#   test   run + every real component the integration tests call
+#   units  the systemd tools that check the unit files (`make check-units`; part of test)
+#   test   run + units + every real component the integration tests call
 #   bench  test + the load generator and the reference HTTP server
 #
 # Runs `apt-get update` only when something must be installed; uses sudo when not root.
@@ -24,11 +25,14 @@ set -euo pipefail
 # libfaketime serve the clock tests (NTP servers on loopback, one shifted;
 # installing chrony replaces systemd-timesyncd); chromium loads the status page;
 # softhsm2 and opensc are the PKCS#11 token and tools.
+# systemd (systemd-analyze verify/security, systemd-sysusers, systemd-tmpfiles, offline) and procps
+# (/bin/kill, named by the units' ExecReload=) check the unit files; systemd need not run as PID 1.
 # ---------------------------------------------------------------------------
 declare -A PROFILE=(
     [build]="libsqlite3-dev libssl-dev libpcsclite-dev zlib1g-dev libsystemd-dev pkg-config ca-certificates openssl"
     [run]="@build openssl curl"
-    [test]="@run curl sqlite3 chrony libfaketime chromium softhsm2 opensc pcscd vsmartcard-vpcd"
+    [units]="systemd procps"
+    [test]="@run @units curl sqlite3 chrony libfaketime chromium softhsm2 opensc pcscd vsmartcard-vpcd"
     [bench]="@test wrk nginx-light|nginx procps iproute2 util-linux"
 )
 
