@@ -328,6 +328,66 @@ struct SystemdTests {
         }
     }
 
+    // MARK: - SIGTERM
+
+    @Test("SIGTERM lets a request in flight finish (and commit its token), and the drain is bounded")
+    func sigtermDrains() async throws {
+        try await withTemporaryDirectory("drain") { directory in
+            var configuration = try await Self.configuration(in: directory)
+            configuration.drainSeconds = 2
+            let daemon = try DaemonProcess.start(try configuration.write(), logDirectory: directory)
+            do {
+                let banner = try await daemon.waitForBanner()
+                let body = try Requests.make()
+                let head = Array(
+                    ("POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\n"
+                        + "Content-Length: \(body.count)\r\n\r\n").utf8)
+                // A request whose body is still on its way when SIGTERM arrives.
+                let inFlight = try LoopbackConnection(port: banner.tsaPort)
+                try inFlight.send(head + body.prefix(10))
+                // A connection that never completes its request: the drain must not wait for it forever.
+                let stalled = try LoopbackConnection(port: banner.tsaPort)
+                try stalled.send(head)
+                try await Task.sleep(for: .milliseconds(300))
+                let stopped = ContinuousClock.now
+                kill(daemon.pid, SIGTERM)
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(daemon.isRunning, "the daemon must wait for the request in flight")
+                try inFlight.send(Array(body.dropFirst(10)))
+                let answer = try inFlight.receiveAll()
+                #expect(answer.starts(with: Array("HTTP/1.1 200".utf8)), "\(String(decoding: answer, as: UTF8.self))")
+                let response = try ReceivedResponse(Array(answer[(Self.bodyOffset(answer) ?? answer.count)...]))
+                #expect(response.status == .granted)
+
+                let status = await daemon.waitForExit(timeout: .seconds(30))
+                let took = ContinuousClock.now - stopped
+                #expect(status == 0, "\(daemon.logs)")
+                // drainSeconds 2 + 5 s for the rest of the shutdown, plus slack for a loaded machine.
+                #expect(took < .seconds(15), "shutdown took \(took)")
+                _ = stalled
+                // The token answered during the drain is in the ledger.
+                let serial = try #require(response.serial).map { String(format: "%02x", $0) }.joined()
+                let rows = try await Tool.run(
+                    tool: "sqlite3",
+                    [configuration.stateDirectory + "/ledger.sqlite", "SELECT count(*) FROM tsa_audit"])
+                #expect(Int(rows.output.trimmingCharacters(in: .whitespacesAndNewlines)) == 1, "\(rows) \(serial)")
+            } catch {
+                await daemon.stop()
+                throw IntegrationError("\(error)\n\(daemon.logs)")
+            }
+        }
+    }
+
+    /// Where the body of an HTTP/1.1 response starts.
+    static func bodyOffset(_ bytes: [UInt8]) -> Int? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4) where Array(bytes[index..<(index + 4)]) == separator {
+            return index + 4
+        }
+        return nil
+    }
+
     // MARK: - The journal
 
     @Test("Under systemd (JOURNAL_STREAM names stderr) entries go to the journal with SIGILLUM_* fields")

@@ -91,6 +91,8 @@ struct DaemonConfiguration: Sendable {
     var acceptedHashAlgorithms: [String]? = nil
     var maxRequestBytes = 16384
     var idleTimeoutSeconds = 30
+    /// `http.drainSeconds`.
+    var drainSeconds = 10
     var accuracyMillis = 500
     var includeTSAName = true
     var includeChain = false
@@ -127,7 +129,8 @@ struct DaemonConfiguration: Sendable {
             "stateDirectory: \(self.stateDirectory)",
             "listen: 127.0.0.1:0",
             "adminListen: 127.0.0.1:0",
-            "http: { maxRequestBytes: \(self.maxRequestBytes), idleTimeoutSeconds: \(self.idleTimeoutSeconds) }",
+            "http: { maxRequestBytes: \(self.maxRequestBytes), idleTimeoutSeconds: \(self.idleTimeoutSeconds), "
+                + "drainSeconds: \(self.drainSeconds) }",
             "ledger: { path: ledger.sqlite }",
             "tsa:",
         ]

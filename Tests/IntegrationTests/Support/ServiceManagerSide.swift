@@ -180,3 +180,56 @@ func freeTCPPort() throws -> Int {
     close(descriptor)
     return port
 }
+
+/// A blocking TCP connection to 127.0.0.1, for requests sent in pieces.
+final class LoopbackConnection: Sendable {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw IntegrationError("socket(): errno \(errno)") }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw IntegrationError("connect 127.0.0.1:\(port): errno \(errno)")
+        }
+        self.descriptor = fd
+    }
+
+    deinit { close(self.descriptor) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress, $0.count, 0) }
+            guard sent > 0 else { throw IntegrationError("send: errno \(errno)") }
+            offset += sent
+        }
+    }
+
+    /// Reads until the peer closes (or 20 s pass without data).
+    func receiveAll() throws -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = recv(self.descriptor, &buffer, buffer.count, 0)
+            if count > 0 {
+                received += buffer[0..<count]
+            } else if count == 0 {
+                return received
+            } else {
+                throw IntegrationError("recv: errno \(errno) after \(received.count) bytes")
+            }
+        }
+    }
+}
