@@ -98,9 +98,14 @@ check-units: ## Install systemd tools; verify the units, their exposure scores (
 	$(INSTALL_DEPS) units
 	scripts/check-units.sh
 
-install: ## swift build -c release, then install-files (PREFIX=/usr/local, DESTDIR; `make help` shows the dirs)
-	$(SWIFT) build -c release
-	$(MAKE) install-files INSTALL_FROM=.build/release
+install: ## Release build with the Swift runtime linked in, then install-files (PREFIX=/usr/local, DESTDIR)
+	@# --static-swift-stdlib: the installed binaries need no Swift toolchain at run time (only Debian's C
+	@# libraries: libsqlite3, libcrypto, libpcsclite, libsystemd, zlib). Its own scratch folder keeps the
+	@# dynamically linked release build of `make release`/`make bench` untouched.
+	for p in $(PROGRAMS); do \
+	    $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-install --product $$p; \
+	done
+	$(MAKE) install-files INSTALL_FROM=.build-install/release
 
 install-files: ## Install without building: executables from INSTALL_FROM, units, snippets, config, docs
 	@for p in $(PROGRAMS); do \
