@@ -15,6 +15,7 @@ public final class ServiceManagerNotifier: Sendable {
     /// Whether `$NOTIFY_SOCKET` was set when the notifier was made.
     public let isConnected: Bool
     private let lastStatus = Mutex<String?>(nil)
+    private let readySent = Atomic<Bool>(false)
     private let send: @Sendable (String) -> Bool
 
     /// A notifier for this process's environment. libsystemd reads `$NOTIFY_SOCKET` itself at every call.
@@ -36,8 +37,12 @@ public final class ServiceManagerNotifier: Sendable {
     @discardableResult
     public func ready(status: String) -> Bool {
         self.lastStatus.withLock { $0 = status }
+        self.readySent.store(true, ordering: .releasing)
         return self.notify(["READY=1", "STATUS=\(Self.oneLine(status))", "MAINPID=\(getpid())"])
     }
+
+    /// Whether start-up completed (`ready(status:)` was called).
+    public var isReady: Bool { self.readySent.load(ordering: .acquiring) }
 
     /// A reload began (SIGHUP). `MONOTONIC_USEC` lets systemd ≥ 253 (`Type=notify-reload`) match it to its request;
     /// older managers ignore the extra field.

@@ -63,6 +63,10 @@ public final class WatchdogService: Service {
         // Stops when its turn in the graceful shutdown comes: the daemon lists it first, so it pings until the
         // listeners and the ledger have finished.
         try? await cancelWhenGracefulShutdown {
+            // Keep-alives follow READY=1 (sd_notify(3)'s order); start-up itself is bounded by TimeoutStartSec=.
+            while !self.notifier.isReady {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 await self.tick()

@@ -62,11 +62,19 @@ struct WatchdogTests {
         #expect(pings.count.load(ordering: .relaxed) == 1)
     }
 
-    @Test("run() pings at half the interval, never faster")
+    @Test("run() waits for READY, then pings at half the interval, never faster")
     func runPings() async throws {
         let pings = Pings()
-        let watchdog = self.service([], pings: pings, interval: .milliseconds(400))
+        let notifier = ServiceManagerNotifier(isConnected: true) { message in
+            if message == "WATCHDOG=1" { pings.count.add(1, ordering: .relaxed) }
+            return true
+        }
+        let watchdog = WatchdogService(
+            notifier: notifier, interval: .milliseconds(400), checks: [], logger: Logger(label: "test"))
         let task = Task { try await watchdog.run() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(pings.count.load(ordering: .relaxed) == 0, "no keep-alive before READY=1")
+        notifier.ready(status: "serving")
         // The first ping comes at once; two more need at least two half-intervals (a loaded machine may take longer,
         // so only the lower bound is asserted, and the wait for them is generous).
         let deadline = ContinuousClock.now + .seconds(30)

@@ -124,21 +124,8 @@ enum RawHTTP {
         timeout: Duration,
         until done: (String) -> Bool
     ) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw IntegrationError("socket() failed: errno \(errno)") }
+        let fd = try connectToLoopback(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 50_000))
         defer { close(fd) }
-        var receiveTimeout = timeval(tv_sec: 0, tv_usec: 50_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receiveTimeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw IntegrationError("connect to 127.0.0.1:\(port) failed: errno \(errno)") }
         var sent = 0
         while sent < request.count {
             let count = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -182,4 +169,32 @@ enum RawHTTP {
         }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
+}
+
+/// 127.0.0.1:`port` as a socket address.
+func loopbackAddress(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return address
+}
+
+/// A blocking TCP socket connected to 127.0.0.1:`port`, reads timing out after `receiveTimeout`; the caller closes it.
+func connectToLoopback(port: Int, receiveTimeout: timeval) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw IntegrationError("socket() failed: errno \(errno)") }
+    var timeout = receiveTimeout
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = loopbackAddress(port: port)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard connected == 0 else {
+        close(fd)
+        throw IntegrationError("connect to 127.0.0.1:\(port) failed: errno \(errno)")
+    }
+    return fd
 }

@@ -186,24 +186,7 @@ final class LoopbackConnection: Sendable {
     let descriptor: Int32
 
     init(port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw IntegrationError("socket(): errno \(errno)") }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw IntegrationError("connect 127.0.0.1:\(port): errno \(errno)")
-        }
-        self.descriptor = fd
+        self.descriptor = try connectToLoopback(port: port, receiveTimeout: timeval(tv_sec: 20, tv_usec: 0))
     }
 
     deinit { close(self.descriptor) }
