@@ -181,6 +181,15 @@ struct HSMSignerTests {
                 }
                 try await Self.ocspVerified(endpoint, setup: setup, certificate: setup.eeGood, expected: "good")
                 try await Self.ocspVerified(endpoint, setup: setup, certificate: setup.eeRevoked, expected: "revoked")
+
+                // A reload (SIGHUP) opens new sessions on the same module (initialised once per process) and closes
+                // the old signers' sessions once their requests are done; the token keeps signing both services.
+                kill(daemon.pid, SIGHUP)
+                try await SystemdTests.waitForGeneration(2, banner)
+                try await Self.stampVerified(banner, pki: setup.pki, subject: setup.tsaSubject, in: setup.directory)
+                try await Self.ocspVerified(endpoint, setup: setup, certificate: setup.eeRevoked, expected: "revoked")
+                #expect(try await Self.health(banner).status == 200)
+                #expect(!daemon.stderr.contains("reload refused"), "\(daemon.logs)")
             }
         }
     }

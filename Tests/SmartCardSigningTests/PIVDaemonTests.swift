@@ -130,6 +130,19 @@ extension PIVCardTests {
                     #expect(reader.sessions >= 2, "the card reconnected to vpcd")
                     #expect(daemon.log.contains("PIV card reconnected"), "\(daemon.log)")
 
+                    // A reload (SIGHUP): the new signer connects to the card (shared mode) while the old one still
+                    // holds its connection, then the old one closes; stamps keep coming from the card.
+                    kill(daemon.pid, SIGHUP)
+                    let reloaded = try await poll(timeout: .seconds(60)) { () throws -> Bool? in
+                        daemon.log.contains("configuration reloaded") ? true : nil
+                    }
+                    #expect(reloaded == true, "no reload logged: \(daemon.log)")
+                    #expect(!daemon.log.contains("reload refused"), "\(daemon.log)")
+                    let afterReload = try StampExchange.make(endpoints, in: directory)
+                    #expect(afterReload.status == .granted, "\(afterReload.response.status)")
+                    let verifyReload = try afterReload.opensslVerify(caFile: caFile)
+                    #expect(verifyReload.status == 0, "\(verifyReload.output)")
+
                     // pcscd stopped: the same refusal; started again: the daemon makes a new PC/SC context.
                     world.daemon.stop()
                     let refusedAgain = try await poll(timeout: .seconds(30)) { () throws -> StampExchange? in
