@@ -32,6 +32,7 @@ public enum AdminService {
         registry: PrometheusCollectorRegistry,
         status: StatusInfo,
         daemonProblems: @escaping @Sendable () -> [String] = { [] },
+        drainTimeout: Duration = .seconds(10),
         logger: Logger,
         onRunning: @escaping @Sendable ([Int]) async -> Void
     ) -> some Service {
@@ -117,6 +118,7 @@ public enum AdminService {
             bindings: bindings,
             responder: router.buildResponder(),
             idleTimeout: .seconds(60),
+            drainTimeout: drainTimeout,
             serverName: "sigillum-admin",
             logger: logger,
             onRunning: onRunning

@@ -42,12 +42,16 @@ where Responder.Context == SigillumRequestContext {
     let logger: Logger
     let onRunning: @Sendable ([Int]) async -> Void
     let group: any EventLoopGroup
+    let drainTimeout: Duration
     let dates = DateHeaderCache()
+    /// The open connections, so that the ones still open when the drain time is over can be closed.
+    let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     public init(
         bindings: [ListenerBinding],
         responder: Responder,
         idleTimeout: Duration?,
+        drainTimeout: Duration = .seconds(10),
         serverName: String = "sigillum",
         logger: Logger,
         group: (any EventLoopGroup)? = nil,
@@ -56,6 +60,7 @@ where Responder.Context == SigillumRequestContext {
         self.bindings = bindings
         self.responder = responder
         self.idleTimeout = idleTimeout
+        self.drainTimeout = drainTimeout
         self.serverName = serverName
         self.logger = logger
         self.group = group ?? MultiThreadedEventLoopGroup.singleton
@@ -109,8 +114,12 @@ where Responder.Context == SigillumRequestContext {
                             do {
                                 try await server.executeThenClose { inbound in
                                     for try await connection in inbound {
+                                        let channel = connection.channel
+                                        let key = ObjectIdentifier(channel)
+                                        self.open.withLock { $0[key] = channel }
                                         connections.addTask {
                                             await childSetup.handle(value: connection, logger: logger)
+                                            _ = self.open.withLock { $0.removeValue(forKey: key) }
                                         }
                                     }
                                 }
@@ -123,8 +132,19 @@ where Responder.Context == SigillumRequestContext {
             }
         } onGracefulShutdown: {
             // Closes the listening sockets and asks every connection to close once its current request is answered.
-            let done = self.group.any().makePromise(of: Void.self)
+            let loop = self.group.any()
+            let done = loop.makePromise(of: Void.self)
             quiescing.initiateShutdown(promise: done)
+            // Connections that have not finished when the drain time is over (a client that never completes its
+            // request) are closed, so that the rest of the shutdown (signers, ledger) runs gracefully.
+            loop.scheduleTask(in: TimeAmount(self.drainTimeout)) {
+                let remaining = self.open.withLock { Array($0.values) }
+                guard !remaining.isEmpty else { return }
+                self.logger.warning(
+                    "closing \(remaining.count) connection(s) still open after the drain time",
+                    metadata: ["sigillum.event": "http.drain.timeout"])
+                for channel in remaining { channel.close(promise: nil) }
+            }
         }
     }
 

@@ -14,6 +14,8 @@ public struct PublicListenerSettings: Sendable {
     /// Largest accepted `/tsa` and `/ocsp` body; larger ones get 413 without being read whole.
     public var maxRequestBytes: Int
     public var idleTimeout: Duration
+    /// How long requests in flight get to finish at shutdown before their connections are closed.
+    public var drainTimeout: Duration = .seconds(10)
     /// Which paths are routed; fixed for the life of the process (a reload cannot switch a service on or off).
     public var tsaEnabled: Bool
     public var ocspEnabled: Bool
@@ -68,6 +70,7 @@ public enum PublicService {
             bindings: settings.bindings,
             responder: router.buildResponder(),
             idleTimeout: settings.idleTimeout,
+            drainTimeout: settings.drainTimeout,
             logger: Self.requestLogger(logger),
             onRunning: onRunning
         )

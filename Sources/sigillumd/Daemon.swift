@@ -131,15 +131,17 @@ struct Daemon {
             // Listeners bound, signers probed (the generation was built), clock status known.
             notifier.ready(status: status.summary())
         }
+        var publicSettings = PublicListenerSettings(
+            bindings: publicBindings,
+            maxRequestBytes: configuration.http.maxRequestBytes,
+            idleTimeout: .seconds(configuration.http.idleTimeoutSeconds),
+            tsaEnabled: configuration.tsa.enabled,
+            ocspEnabled: configuration.ocsp.enabled
+        )
+        publicSettings.drainTimeout = .seconds(configuration.http.drainSeconds)
         let publicListener = PublicService.makeListener(
             slot: slot,
-            settings: PublicListenerSettings(
-                bindings: publicBindings,
-                maxRequestBytes: configuration.http.maxRequestBytes,
-                idleTimeout: .seconds(configuration.http.idleTimeoutSeconds),
-                tsaEnabled: configuration.tsa.enabled,
-                ocspEnabled: configuration.ocsp.enabled
-            ),
+            settings: publicSettings,
             logger: logger,
             onRunning: { bound in
                 if let both = ports.set(public: bound.first ?? 0) { announce(both) }
@@ -155,6 +157,7 @@ struct Daemon {
                 publicURL: "http://\(configuration.listen)/tsa"
             ),
             daemonProblems: { watchdog?.problems ?? [] },
+            drainTimeout: .seconds(configuration.http.drainSeconds),
             logger: logger,
             onRunning: { bound in
                 if let both = ports.set(admin: bound.first ?? 0) { announce(both) }
@@ -191,9 +194,10 @@ struct Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: self.logger
         )
-        // SIGTERM: requests in flight get http.drainSeconds, then whatever is still running is cancelled; the ledger
-        // has committed every token that was answered (a token is sent only after its record is durable).
-        configuration.maximumGracefulShutdownDuration = .seconds(self.configuration.http.drainSeconds + 5)
+        // SIGTERM: requests in flight get http.drainSeconds, then the public listener closes what is still open and
+        // the rest shuts down in order. The bound below only backs that up: past it, whatever still runs is cancelled
+        // (a token is sent only after its record is durable, so nothing answered is lost either way).
+        configuration.maximumGracefulShutdownDuration = .seconds(self.configuration.http.drainSeconds + 10)
         let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
