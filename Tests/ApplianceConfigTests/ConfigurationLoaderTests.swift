@@ -22,6 +22,7 @@ private let minimalTSA = """
         #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8080))
         #expect(config.adminListen == ListenAddress(host: "127.0.0.1", port: 9090))
         #expect(config.http.maxRequestBytes == 16384)
+        #expect(config.http.drainSeconds == 10)
         #expect(config.ledger.databasePath == "/var/lib/sigillum/ledger.sqlite")
         #expect(config.tsa.signer.keyFile == "/var/lib/sigillum/keys/tsa.key")
         #expect(config.tsa.signer.chainFile == "/var/lib/sigillum/pki/issuing-ca.pem")
@@ -203,6 +204,9 @@ private let minimalTSA = """
     @Test func defaultsApplyWhenLeftOut() throws {
         let config = try ConfigurationLoader.load(yaml: minimalTSA, environment: [:])
         #expect(config.http.maxRequestBytes == 16 * 1024)
+        #expect(config.http.drainSeconds == 10)
+        let drain = try ConfigurationLoader.load(yaml: "http: { drainSeconds: 3 }\n" + minimalTSA, environment: [:])
+        #expect(drain.http.drainSeconds == 3)
         #expect(config.tsa.acceptedHashAlgorithms == ImprintHashAlgorithm.defaults)
         #expect(config.tsa.defaultPolicy == [1, 2, 3, 4])
         #expect(config.clock.enforce)
@@ -230,6 +234,8 @@ private let minimalTSA = """
         ("listen: localhost\n" + minimalTSA, "listen"),
         ("listen: 127.0.0.1:70000\n" + minimalTSA, "listen"),
         ("http: { maxRequestBytes: 10 }\n" + minimalTSA, "http.maxRequestBytes"),
+        ("http: { drainSeconds: 0 }\n" + minimalTSA, "http.drainSeconds"),
+        ("http: { drainSeconds: 301 }\n" + minimalTSA, "http.drainSeconds"),
         (minimalTSA + "\n  acceptedHashAlgorithms: [sha256, whirlpool]", "tsa.acceptedHashAlgorithms[1]"),
         (minimalTSA + "\n  accuracy: { millis: 1000 }", "tsa.accuracy.millis"),
         (minimalTSA + "\n  accuracy: fast", "tsa.accuracy"),
