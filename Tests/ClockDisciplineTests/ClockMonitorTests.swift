@@ -103,6 +103,48 @@ final class ScriptedSources: ClockSources {
         #expect(stalled.reason?.contains("stalled") == true)
     }
 
+    @Test func aReloadKeepsAnOpenGateOnlyIfTheFirstCheckWithTheNewSettingsIsGood() async {
+        let (monitor, sources) = self.monitor(reopenAfter: 2)
+        sources.setOffsets([0, 0, 0])
+        await monitor.checkNow()
+        await monitor.checkNow()
+        #expect(monitor.decision().isOpen)
+
+        // Same servers, a tighter maximum that the current bound still meets: stays open, new maximum in force.
+        var tighter = monitor.configuration
+        tighter.maximumBoundNanoseconds = 500_000_000
+        let check = await monitor.reconfigure(tighter, sources: sources)
+        #expect(check.isGood)
+        #expect(monitor.decision().isOpen)
+        #expect(monitor.report().maximumBoundSeconds == 0.5)
+
+        // New servers that disagree: the first check with them closes the gate.
+        let disagreeing = ScriptedSources()
+        disagreeing.script.withLock { $0 = sources.script.withLock { $0 } }
+        disagreeing.setOffsets([3_000_000_000, 3_000_000_000, 0])
+        await monitor.reconfigure(tighter, sources: disagreeing)
+        #expect(!monitor.decision().isOpen)
+        // And it needs reopenAfter good checks again.
+        disagreeing.setOffsets([0, 0, 0])
+        await monitor.checkNow()
+        #expect(!monitor.decision().isOpen)
+        await monitor.checkNow()
+        #expect(monitor.decision().isOpen)
+    }
+
+    @Test func switchingTheGateOnByAReloadStartsClosed() async {
+        let (monitor, sources) = self.monitor(reopenAfter: 2, enforce: false)
+        sources.setOffsets([0, 0, 0])
+        await monitor.checkNow()
+        #expect(monitor.decision().stateText == "disabled")
+        var enforcing = monitor.configuration
+        enforcing.enforce = true
+        await monitor.reconfigure(enforcing, sources: sources)
+        #expect(!monitor.decision().isOpen, "one good check is not the two the gate needs")
+        await monitor.checkNow()
+        #expect(monitor.decision().isOpen)
+    }
+
     @Test func aDisabledGateIsOpenAndSaysSo() async {
         let (monitor, sources) = self.monitor(enforce: false)
         sources.setOffsets([9_000_000_000, 9_000_000_000, 9_000_000_000])

@@ -300,6 +300,9 @@ struct SystemdTests {
                 #expect(all.allSatisfy { $0.status == .granted })
                 let serials = Set(all.compactMap(\.serial))
                 #expect(serials.count == 160, "serial numbers repeat across the reloads")
+                // One genTime sequence across generations: no two tokens share a genTime (microseconds).
+                let genTimes = Set(all.compactMap { $0.token?.tstInfo.genTime.text })
+                #expect(genTimes.count == 160, "genTime repeats across the reloads")
                 #expect(try await Self.status(banner)["configurationGeneration"] as? Int == 4)
             }
         }
