@@ -36,8 +36,10 @@ public final class ClockMonitor: ClockGate, Service {
     }
 
     public var configuration: ClockMonitorConfiguration { self.settings.withLock { $0.configuration } }
-    var sources: any ClockSources { self.settings.withLock { $0.sources } }
-    var metrics: ClockMetrics { self.settings.withLock { $0.metrics } }
+
+    /// The settings, read once per operation: one lock on the TSA's hot path, and one configuration throughout a
+    /// check even when a reload lands in the middle of it.
+    var current: Settings { self.settings.withLock { $0 } }
 
     struct State {
         var check: ClockCheck?
@@ -92,43 +94,49 @@ public final class ClockMonitor: ClockGate, Service {
                 state.reason = "the clock gate was just switched on by a reload"
             }
         }
-        self.metrics.gateOpen.record(configuration.enforce && !self.state.withLock({ $0.open }) ? 0 : 1)
+        self.current.metrics.gateOpen.record(configuration.enforce && !self.state.withLock({ $0.open }) ? 0 : 1)
         return await self.checkNow()
     }
 
     public var gateDescription: String {
-        guard self.configuration.enforce else { return "disabled (development: tokens without clock proof)" }
-        let servers = self.configuration.servers.count
+        let configuration = self.configuration
+        guard configuration.enforce else { return "disabled (development: tokens without clock proof)" }
+        let servers = configuration.servers.count
         return "clock monitor (\(servers) NTP server\(servers == 1 ? "" : "s"), max bound "
-            + "\(ClockEvaluation.seconds(self.configuration.maximumBoundNanoseconds)), reopen after "
-            + "\(self.configuration.reopenAfter))"
+            + "\(ClockEvaluation.seconds(configuration.maximumBoundNanoseconds)), reopen after "
+            + "\(configuration.reopenAfter))"
     }
 
     // MARK: The gate
 
     public func decision() -> ClockGateDecision {
-        let now = self.sources.now()
+        let settings = self.current
+        let configuration = settings.configuration
+        let now = settings.sources.now()
         var event: GateEvent?
         let decision = self.state.withLock { state -> ClockGateDecision in
-            let live = self.liveBound(state: state, now: now)
-            guard self.configuration.enforce else {
+            let live = Self.liveBound(state: state, now: now, configuration: configuration)
+            guard configuration.enforce else {
                 return ClockGateDecision(isOpen: true, boundNanoseconds: live.bound, enforced: false)
             }
             guard state.open else {
                 return ClockGateDecision(isOpen: false, reason: state.reason, boundNanoseconds: live.bound)
             }
             if let problem = live.problem {
-                event = self.close(&state, reason: problem, at: now.realtime, sticky: live.sticky)
+                event = Self.close(
+                    &state, reason: problem, at: now.realtime, sticky: live.sticky, metrics: settings.metrics)
                 return ClockGateDecision(isOpen: false, reason: problem, boundNanoseconds: live.bound)
             }
             return ClockGateDecision(isOpen: true, boundNanoseconds: live.bound)
         }
-        if let event { self.log(event) }
+        if let event { self.log(event, enforced: configuration.enforce) }
         return decision
     }
 
     /// The bound now, and a problem that closes the gate right now.
-    func liveBound(state: State, now: ClockInstant) -> (bound: Int64?, problem: String?, sticky: Bool) {
+    static func liveBound(
+        state: State, now: ClockInstant, configuration: ClockMonitorConfiguration
+    ) -> (bound: Int64?, problem: String?, sticky: Bool) {
         guard let check = state.check else { return (nil, "no check yet", false) }
         let elapsed = max(0, now.monotonic - check.instant.monotonic)
         let step = abs((now.realtime - now.monotonic) - (check.instant.realtime - check.instant.monotonic))
@@ -138,22 +146,23 @@ public final class ClockMonitor: ClockGate, Service {
             return (bound, "the wall clock stepped by \(ClockEvaluation.seconds(step)) since the last check", true)
         }
         let overdue =
-            2 * Self.nanoseconds(self.configuration.probeInterval)
-            + Self.nanoseconds(self.configuration.probeTimeout)
+            2 * Self.nanoseconds(configuration.probeInterval) + Self.nanoseconds(configuration.probeTimeout)
         if elapsed > overdue {
             return (bound, "no clock check for \(ClockEvaluation.seconds(elapsed)) (the monitor is stalled)", true)
         }
-        if let bound, bound > self.configuration.maximumBoundNanoseconds {
+        if let bound, bound > configuration.maximumBoundNanoseconds {
             return (bound, "the error bound grew to \(ClockEvaluation.seconds(bound)) since the last check", true)
         }
-        if ClockEvaluation.inLeapWindow(check, now: now.realtime, margin: self.configuration.leapMarginNanoseconds) {
+        if ClockEvaluation.inLeapWindow(check, now: now.realtime, margin: configuration.leapMarginNanoseconds) {
             return (bound, "inside the leap-second window (\(check.leapSources.joined(separator: ", ")))", false)
         }
         return (bound, nil, false)
     }
 
     /// Closes the gate. A sticky problem needs K good checks to clear; a leap window clears by itself.
-    func close(_ state: inout State, reason: String, at now: Int64, sticky: Bool) -> GateEvent? {
+    static func close(
+        _ state: inout State, reason: String, at now: Int64, sticky: Bool, metrics: ClockMetrics
+    ) -> GateEvent? {
         if sticky {
             state.liveProblem = reason
             state.consecutiveGood = 0
@@ -163,7 +172,7 @@ public final class ClockMonitor: ClockGate, Service {
         state.open = false
         state.reason = reason
         if wasOpen { state.since = now }
-        self.metrics.gateOpen.record(0)
+        metrics.gateOpen.record(0)
         return wasOpen
             ? GateEvent(
                 opened: false, reason: reason, bound: state.check?.boundNanoseconds,
@@ -176,21 +185,25 @@ public final class ClockMonitor: ClockGate, Service {
     /// Runs one check now and applies it; returns it (tests and the first start-up check call this directly).
     @discardableResult
     public func checkNow() async -> ClockCheck {
-        async let chrony = self.configuration.chrony == .off ? nil : self.sources.chrony()
+        let settings = self.current
+        let configuration = settings.configuration
+        let sources = settings.sources
+        async let chrony = configuration.chrony == .off ? nil : sources.chrony()
         async let probes =
-            self.configuration.servers.isEmpty
-            ? [] : self.sources.probe(self.configuration.servers, timeout: self.configuration.probeTimeout)
+            configuration.servers.isEmpty
+            ? [] : sources.probe(configuration.servers, timeout: configuration.probeTimeout)
         let readings = await (chrony, probes)
-        let kernel = self.sources.kernel()
-        let instant = self.sources.now()
+        let kernel = sources.kernel()
+        let instant = sources.now()
         let check = ClockEvaluation.evaluate(
-            configuration: self.configuration, instant: instant, kernel: kernel, chrony: readings.0,
-            probes: readings.1)
-        self.apply(check)
+            configuration: configuration, instant: instant, kernel: kernel, chrony: readings.0, probes: readings.1)
+        self.apply(check, settings: settings)
         return check
     }
 
-    func apply(_ check: ClockCheck) {
+    func apply(_ check: ClockCheck, settings: Settings) {
+        let configuration = settings.configuration
+        let metrics = settings.metrics
         let now = check.instant.realtime
         var event: GateEvent?
         self.state.withLock { state in
@@ -201,17 +214,17 @@ public final class ClockMonitor: ClockGate, Service {
                 state.lastGood = now
                 state.liveProblem = nil
                 state.consecutiveGood += 1
-                if !state.open && state.consecutiveGood >= self.configuration.reopenAfter {
+                if !state.open && state.consecutiveGood >= configuration.reopenAfter {
                     state.open = true
                     state.reason = nil
                     state.since = now
-                    self.metrics.gateOpen.record(1)
+                    metrics.gateOpen.record(1)
                     event = GateEvent(
                         opened: true, reason: nil, bound: check.boundNanoseconds, offset: check.offsetNanoseconds,
                         agreeing: agreeing)
                 } else if !state.open {
                     state.reason =
-                        "waiting for \(self.configuration.reopenAfter) consecutive good checks "
+                        "waiting for \(configuration.reopenAfter) consecutive good checks "
                         + "(\(state.consecutiveGood) so far)"
                 }
             } else {
@@ -225,15 +238,15 @@ public final class ClockMonitor: ClockGate, Service {
                 }
                 state.open = false
                 state.reason = reason
-                self.metrics.gateOpen.record(0)
+                metrics.gateOpen.record(0)
             }
-            if !self.configuration.enforce { self.metrics.gateOpen.record(1) }
+            if !configuration.enforce { metrics.gateOpen.record(1) }
             state.history.append(
                 ClockHistoryPoint(
                     t: now / 1_000_000,
                     offsetSeconds: check.offsetNanoseconds.map(Self.seconds),
                     boundSeconds: check.boundNanoseconds.map(Self.seconds),
-                    open: state.open || !self.configuration.enforce,
+                    open: state.open || !configuration.enforce,
                     agreeing: agreeing
                 ))
             let horizon = now / 1_000_000 - Self.historyWindowNanoseconds / 1_000_000
@@ -244,7 +257,7 @@ public final class ClockMonitor: ClockGate, Service {
                 }
             }
         }
-        self.metrics.record(check)
+        metrics.record(check)
         self.logger.debug(
             "clock check",
             metadata: [
@@ -252,11 +265,11 @@ public final class ClockMonitor: ClockGate, Service {
                 "clock.offset_ns": "\(check.offsetNanoseconds.map(String.init) ?? "-")",
                 "clock.agreeing": "\(check.agreeing.count)",
             ])
-        if let event { self.log(event) }
+        if let event { self.log(event, enforced: configuration.enforce) }
     }
 
-    func log(_ event: GateEvent) {
-        guard self.configuration.enforce else { return }
+    func log(_ event: GateEvent, enforced: Bool) {
+        guard enforced else { return }
         var metadata: Logger.Metadata = [
             "sigillum.event": .string(event.opened ? "clock.gate.opened" : "clock.gate.closed"),
             "clock.agreeing": "\(event.agreeing)",
@@ -281,7 +294,7 @@ public final class ClockMonitor: ClockGate, Service {
             while !Task.isCancelled {
                 let started = clock.now
                 await self.checkNow()
-                let next = started.advanced(by: self.configuration.probeInterval)
+                let next = started.advanced(by: self.current.configuration.probeInterval)
                 try? await Task.sleep(until: next, clock: clock)
             }
         }
@@ -291,11 +304,12 @@ public final class ClockMonitor: ClockGate, Service {
 
     /// The status for `/status` and `sigillum clock`.
     public func report() -> ClockReport {
-        let now = self.sources.now()
+        let settings = self.current
+        let configuration = settings.configuration
+        let now = settings.sources.now()
         let snapshot = self.state.withLock { $0 }
-        let live = self.liveBound(state: snapshot, now: now)
+        let live = Self.liveBound(state: snapshot, now: now, configuration: configuration)
         let check = snapshot.check
-        let configuration = self.configuration
         return ClockReport(
             gate: .init(
                 enforced: configuration.enforce,

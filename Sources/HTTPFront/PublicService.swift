@@ -15,17 +15,19 @@ public struct PublicListenerSettings: Sendable {
     public var maxRequestBytes: Int
     public var idleTimeout: Duration
     /// How long requests in flight get to finish at shutdown before their connections are closed.
-    public var drainTimeout: Duration = .seconds(10)
+    public var drainTimeout: Duration
     /// Which paths are routed; fixed for the life of the process (a reload cannot switch a service on or off).
     public var tsaEnabled: Bool
     public var ocspEnabled: Bool
 
     public init(
-        bindings: [ListenerBinding], maxRequestBytes: Int, idleTimeout: Duration, tsaEnabled: Bool, ocspEnabled: Bool
+        bindings: [ListenerBinding], maxRequestBytes: Int, idleTimeout: Duration, drainTimeout: Duration = .seconds(10),
+        tsaEnabled: Bool, ocspEnabled: Bool
     ) {
         self.bindings = bindings
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeout = idleTimeout
+        self.drainTimeout = drainTimeout
         self.tsaEnabled = tsaEnabled
         self.ocspEnabled = ocspEnabled
     }

@@ -131,17 +131,16 @@ struct Daemon {
             // Listeners bound, signers probed (the generation was built), clock status known.
             notifier.ready(status: status.summary())
         }
-        var publicSettings = PublicListenerSettings(
-            bindings: publicBindings,
-            maxRequestBytes: configuration.http.maxRequestBytes,
-            idleTimeout: .seconds(configuration.http.idleTimeoutSeconds),
-            tsaEnabled: configuration.tsa.enabled,
-            ocspEnabled: configuration.ocsp.enabled
-        )
-        publicSettings.drainTimeout = .seconds(configuration.http.drainSeconds)
         let publicListener = PublicService.makeListener(
             slot: slot,
-            settings: publicSettings,
+            settings: PublicListenerSettings(
+                bindings: publicBindings,
+                maxRequestBytes: configuration.http.maxRequestBytes,
+                idleTimeout: .seconds(configuration.http.idleTimeoutSeconds),
+                drainTimeout: .seconds(configuration.http.drainSeconds),
+                tsaEnabled: configuration.tsa.enabled,
+                ocspEnabled: configuration.ocsp.enabled
+            ),
             logger: logger,
             onRunning: { bound in
                 if let both = ports.set(public: bound.first ?? 0) { announce(both) }

@@ -58,14 +58,14 @@ final class GenerationRunner: Service {
     /// - Returns: How many requests of the old generation were still running when the drain time ran out.
     func replace(with next: Generation) async -> Int {
         let group = Self.group(for: next, logger: self.logger)
-        let replaced = self.state.withLock { state -> ServiceGroup?? in
-            guard !state.stopping else { return .none }
+        let (stopping, oldGroup) = self.state.withLock { state -> (Bool, ServiceGroup?) in
+            guard !state.stopping else { return (true, nil) }
             let old = state.currentGroup
             state.current = next
             state.currentGroup = group
-            return .some(old)
+            return (false, old)
         }
-        guard case .some(let oldGroup) = replaced else {
+        guard !stopping else {
             // Shutting down: the new generation is never served; close what it opened.
             await GenerationBuilder.shutDown(next.services, logger: self.logger)
             return 0

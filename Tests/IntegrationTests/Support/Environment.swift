@@ -164,9 +164,9 @@ func randomBytes(_ count: Int) -> [UInt8] {
 ///
 /// Foundation's `Process` on Linux hands the calling thread's signal mask to the child
 /// (swift-corelibs-foundation issue 4772), and the cooperative pool's threads block SIGTERM, SIGINT and most
-/// others: a chronyd (or a launcher such as systemd-socket-activate) started from a test would never see `stop()`'s
-/// SIGTERM. Clearing this thread's mask for the moment of the spawn (the child is created synchronously inside
-/// `run()`) gives the child the default mask, as a service manager would.
+/// others: a chronyd started from a test would never see `stop()`'s SIGTERM. Clearing this thread's mask for the
+/// moment of the spawn (the child is created synchronously inside `run()`) gives the child the default mask.
+/// (The daemons are started with ``SpawnedChild`` instead, which sets the mask through `posix_spawn`.)
 func runWithSignalsUnblocked(_ process: Process) throws {
     var empty = sigset_t()
     var saved = sigset_t()
