@@ -30,7 +30,7 @@ final class ChronyServer: Sendable {
     let commandSocket: String?
     /// The libfaketime offset file, when the daemon runs shifted.
     let shiftFile: String?
-    let process: Process
+    let process: SpawnedChild
     let pid: Int32
     private let logPath: String
 
@@ -47,7 +47,7 @@ final class ChronyServer: Sendable {
         port: Int,
         commandSocket: String?,
         shiftFile: String?,
-        process: Process,
+        process: SpawnedChild,
         logPath: String
     ) {
         self.directory = directory
@@ -55,7 +55,7 @@ final class ChronyServer: Sendable {
         self.commandSocket = commandSocket
         self.shiftFile = shiftFile
         self.process = process
-        self.pid = process.processIdentifier
+        self.pid = process.pid
         self.logPath = logPath
     }
 
@@ -129,19 +129,12 @@ final class ChronyServer: Sendable {
         }
 
         let logPath = "\(directory)/chronyd.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chronyd)
-        process.arguments = ["-x", "-d"] + Self.userArguments() + ["-f", configuration]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        // posix_spawn with no signal blocked (see SpawnedChild): chronyd must see stop()'s SIGTERM.
+        let process: SpawnedChild
         do {
-            try runWithSignalsUnblocked(process)
+            process = try SpawnedChild.spawn(
+                chronyd, ["-x", "-d"] + Self.userArguments() + ["-f", configuration], environment: environment,
+                directory: directory, standardOutput: logPath, standardError: logPath)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw IntegrationError("cannot start \(chronyd): \(error)")

@@ -159,19 +159,3 @@ func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
 func randomBytes(_ count: Int) -> [UInt8] {
     (0..<count).map { _ in UInt8.random(in: 0...255) }
 }
-
-/// Starts `process` with an empty signal mask.
-///
-/// Foundation's `Process` on Linux hands the calling thread's signal mask to the child
-/// (swift-corelibs-foundation issue 4772), and the cooperative pool's threads block SIGTERM, SIGINT and most
-/// others: a chronyd started from a test would never see `stop()`'s SIGTERM. Clearing this thread's mask for the
-/// moment of the spawn (the child is created synchronously inside `run()`) gives the child the default mask.
-/// (The daemons are started with ``SpawnedChild`` instead, which sets the mask through `posix_spawn`.)
-func runWithSignalsUnblocked(_ process: Process) throws {
-    var empty = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&empty)
-    pthread_sigmask(SIG_SETMASK, &empty, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    try process.run()
-}
