@@ -196,19 +196,24 @@ import Testing
     }
 
     @Test func aClosedPortFailsFastWithANetworkError() async throws {
-        // Bind a port, learn its number, close it: nothing listens there any more.
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close().get()
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await SNTPClient(timeout: .seconds(3)).probe(NTPServerAddress(host: "127.0.0.1", port: port))
-        guard case .network = result.failure else {
-            Issue.record("expected a network failure, got \(result)")
-            return
+        // Bind a port, learn its number, close it: nothing listens there any more, and the kernel answers the probe
+        // with ICMP port unreachable. Two things outside the client can swallow that answer when the clock suites run
+        // together: the kernel rate-limits ICMP errors (other tests probe closed ports too), and a parallel test may
+        // be handed the same port. So up to three attempts, a second apart; one must fail fast with a network error.
+        var results: [String] = []
+        for attempt in 0..<3 {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(1100)) }
+            let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = try #require(channel.localAddress?.port)
+            try await channel.close().get()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = await SNTPClient(timeout: .seconds(3)).probe(NTPServerAddress(host: "127.0.0.1", port: port))
+            if case .network = result.failure, clock.now - start < .seconds(2) { return }
+            results.append("\(result) after \(clock.now - start)")
         }
-        #expect(clock.now - start < .seconds(2))
+        Issue.record("expected a fast network failure from a closed port; got \(results)")
     }
 
     @Test func cancellingTheTaskEndsTheProbeAtOnce() async throws {
