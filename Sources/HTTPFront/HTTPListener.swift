@@ -181,12 +181,19 @@ final class DateHeaderCache: Sendable {
     private let cached = Mutex<(second: Int64, text: String)>((-1, ""))
 
     func current() -> String {
-        let second = Int64(Date().timeIntervalSince1970.rounded(.down))
+        let second = self.currentSecond()
         return self.cached.withLock { cached in
             if cached.second != second {
                 cached = (second, HTTPDate.format(secondsSince1970: second))
             }
             return cached.text
         }
+    }
+
+    /// The wall clock in whole seconds since 1970.
+    func currentSecond() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
     }
 }

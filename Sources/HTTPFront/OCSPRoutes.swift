@@ -1,85 +1,13 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import NIOCore
 import OCSPResponder
 import Synchronization
 
-/// `POST /ocsp` and `GET /ocsp/{request}` (RFC 6960 App. A, RFC 5019 §5–6).
+/// What `POST /ocsp` and `GET /ocsp/{request}` need beyond the responder (RFC 6960 App. A, RFC 5019 §5–6).
 enum OCSPRoutes {
     static let requestMediaType = "application/ocsp-request"
     static let responseMediaType = "application/ocsp-response"
     /// The longest GET path accepted (a request with ten CertIDs and a nonce is about 1 KiB of base64).
     static let maxGETPathLength = 4096
-
-    static func register(on router: Router<SigillumRequestContext>, slot: ServingSlot, limit: Int) {
-        // Hummingbird matches "/ocsp/" to the same route.
-        router.post("/ocsp") { request, _ -> Response in
-            try await slot.serve { serving in
-                try await Self.post(request: request, responder: try Self.responder(serving), limit: limit)
-            }
-        }
-        let headerCache = CachingHeaderCache()
-        router.get("/ocsp/**") { request, _ -> Response in
-            try await slot.serve { serving in
-                try await Self.get(request: request, responder: try Self.responder(serving), headerCache: headerCache)
-            }
-        }
-    }
-
-    /// The responder of the current set; routes exist only when OCSP is enabled, and a reload cannot disable it.
-    static func responder(_ serving: ServingSet) throws -> OCSPResponderService {
-        guard let ocsp = serving.ocsp else { throw HTTPError(.notFound) }
-        return ocsp
-    }
-
-    static func post(request: Request, responder: OCSPResponderService, limit: Int) async throws -> Response {
-        let body = try await ProtocolBody.collect(
-            request, expecting: Self.requestMediaType, message: "OCSPRequest", limit: limit)
-        let outcome = await responder.respond(to: ArraySlice(body.readableBytesView))
-        // RFC 5019 §5: answers to POST are not meant for caches; no caching headers.
-        return Response(
-            status: .ok,
-            headers: [.contentType: Self.responseMediaType],
-            body: .init(byteBuffer: ByteBuffer(bytes: outcome.response))
-        )
-    }
-
-    static func get(
-        request: Request,
-        responder: OCSPResponderService,
-        headerCache: CachingHeaderCache
-    ) async throws -> Response {
-        let path = request.uri.path
-        guard path.utf8.count <= Self.maxGETPathLength else {
-            throw HTTPError(
-                .uriTooLong, message: "the GET request is longer than \(Self.maxGETPathLength) bytes; use POST\n")
-        }
-        // Everything after /ocsp/ is the request, '/' included: base64 may contain it, and many clients do not
-        // percent-encode it (RFC 6960 App. A.1 asks for url-encoding; RFC 5019 §5 the same).
-        let encoded = String(path.dropFirst("/ocsp/".count))
-        let outcome: OCSPOutcome
-        if let der = Self.decodeGETRequest(encoded) {
-            outcome = await responder.respond(to: der[...])
-        } else {
-            outcome = await responder.respond(to: [][...])  // malformedRequest, as an OCSP answer
-        }
-        var headers: HTTPFields = [.contentType: Self.responseMediaType]
-        if let validity = outcome.validity {
-            // RFC 5019 §6.2: caching headers that never let a cache keep the answer past nextUpdate.
-            let now = Int64(Date().timeIntervalSince1970)
-            let maxAge = max(0, validity.nextUpdate - now)
-            let dates = headerCache.dates(for: validity)
-            headers[.lastModified] = dates.lastModified
-            headers[.expires] = dates.expires
-            headers[.eTag] = validity.entityTag
-            headers[.cacheControl] = "max-age=\(maxAge), public, no-transform, must-revalidate"
-            if let match = request.headers[.ifNoneMatch], Self.matches(match, validity.entityTag) {
-                return Response(status: .notModified, headers: headers)
-            }
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.response)))
-    }
 
     /// Percent-decodes and base64-decodes in one pass: the standard and the URL-safe alphabet, padding optional,
     /// `%2B`/`%2F`/`%3D` and any other escapes accepted; nil for anything else.

@@ -23,7 +23,7 @@ public struct ServingSet: Sendable {
 /// has no request left, so that the old signers, PKCS#11 sessions and card connections are closed only after their
 /// last signature.
 public final class ServingSlot: Sendable {
-    final class Generation: Sendable {
+    fileprivate final class Generation: Sendable {
         let set: ServingSet
         let number: Int
         let running = Atomic<Int>(0)
@@ -48,13 +48,27 @@ public final class ServingSlot: Sendable {
 
     /// Runs `body` with the current set, counted as a request of its generation.
     public func serve<Result>(_ body: (ServingSet) async throws -> Result) async rethrows -> Result {
+        let ticket = self.enter()
+        defer { ticket.leave() }
+        return try await body(ticket.set)
+    }
+
+    /// A request that holds the set current when it started; ``leave()`` exactly once when it is answered.
+    public struct Ticket: Sendable {
+        fileprivate let generation: Generation
+        public var set: ServingSet { self.generation.set }
+
+        public func leave() { self.generation.running.subtract(1, ordering: .releasing) }
+    }
+
+    /// Takes the current set for a request that is answered outside a task (an event loop and a callback).
+    public func enter() -> Ticket {
         // Counted under the lock: a reload that swaps right after sees this request in the old generation.
         let generation = self.current.withLock { generation in
             generation.running.add(1, ordering: .relaxed)
             return generation
         }
-        defer { generation.running.subtract(1, ordering: .releasing) }
-        return try await body(generation.set)
+        return Ticket(generation: generation)
     }
 
     /// Makes `set` current and waits until the requests of the previous one have finished, or `timeout` passed.

@@ -177,30 +177,48 @@ public final class Ledger: Service, Sendable {
     ///   shutting down or stopped, ``LedgerError/ErrorCode/invalidArgument`` when the record
     ///   has an empty serial, a `tokenSHA256` that is not 32 bytes, or a text field with a NUL.
     public func append(_ record: TimeStampAuditRecord) async throws -> TimeStampAuditReceipt {
-        if let problem = AuditChain.problem(with: record) {
-            throw LedgerError.invalidArgument(reason: "the audit record cannot be stored: \(problem)")
+        // Unsafe: resumed exactly once, by `commit(_:)` or `enqueue` (the checked variant allocates a canary per record).
+        try await withUnsafeThrowingContinuation { continuation in
+            self.enqueue(record, waiter: .continuation(continuation))
         }
-        // Unsafe: resumed exactly once, by `commit(_:)` or below (the checked variant allocates a canary per record).
-        return try await withUnsafeThrowingContinuation { continuation in
-            let outcome = self.state.withLock { state -> AppendOutcome in
-                switch state.phase {
-                case .idle, .running:
-                    state.queue.append(PendingAppend(record: record, continuation: continuation))
-                    let wakeup = state.writerWakeup
-                    state.writerWakeup = nil
-                    return .queued(wakeup)
-                case .draining, .finished:
-                    return .rejected
-                }
+    }
+
+    /// Appends a record and calls `completion` once it is durably committed, or with the error that kept it out.
+    ///
+    /// The same group commit as ``append(_:)``, for callers that are not in a task (an event loop that answers
+    /// a request without leaving its thread). `completion` is called exactly once, on the ledger's writer or, for
+    /// a record refused at once, on the caller's thread before this returns; it must not block.
+    public func append(
+        _ record: TimeStampAuditRecord,
+        completion: @escaping @Sendable (Result<TimeStampAuditReceipt, any Error>) -> Void
+    ) {
+        self.enqueue(record, waiter: .callback(completion))
+    }
+
+    private func enqueue(_ record: TimeStampAuditRecord, waiter: AppendWaiter) {
+        if let problem = AuditChain.problem(with: record) {
+            waiter.resume(
+                with: .failure(LedgerError.invalidArgument(reason: "the audit record cannot be stored: \(problem)")))
+            return
+        }
+        let outcome = self.state.withLock { state -> AppendOutcome in
+            switch state.phase {
+            case .idle, .running:
+                state.queue.append(PendingAppend(record: record, waiter: waiter))
+                let wakeup = state.writerWakeup
+                state.writerWakeup = nil
+                return .queued(wakeup)
+            case .draining, .finished:
+                return .rejected
             }
-            switch outcome {
-            case .queued(let wakeup):
-                wakeup?.resume()
-            case .rejected:
-                continuation.resume(
-                    throwing: LedgerError.shutDown(reason: "the ledger is shutting down and accepts no more records")
-                )
-            }
+        }
+        switch outcome {
+        case .queued(let wakeup):
+            wakeup?.resume()
+        case .rejected:
+            waiter.resume(
+                with: .failure(
+                    LedgerError.shutDown(reason: "the ledger is shutting down and accepts no more records")))
         }
     }
 
@@ -360,7 +378,7 @@ public final class Ledger: Service, Sendable {
         if Task.isCancelled {
             let error = LedgerError.shutDown(reason: "the ledger was stopped before the record was committed")
             for pending in batch {
-                pending.continuation.resume(throwing: error)
+                pending.waiter.resume(with: .failure(error))
             }
             return
         }
@@ -398,7 +416,7 @@ public final class Ledger: Service, Sendable {
             self.batchSizeRecorder.record(batch.count)
             self.recordsCounter.increment(by: batch.count)
             for (pending, receipt) in zip(batch, result.receipts) {
-                pending.continuation.resume(returning: receipt)
+                pending.waiter.resume(with: .success(receipt))
             }
         } catch {
             self.state.withLock { state in
@@ -424,7 +442,7 @@ public final class Ledger: Service, Sendable {
                 )
             }
             for pending in batch {
-                pending.continuation.resume(throwing: ledgerError)
+                pending.waiter.resume(with: .failure(ledgerError))
             }
         }
     }
@@ -567,7 +585,20 @@ extension Ledger {
 /// A record waiting for its transaction, with the caller to resume.
 private struct PendingAppend: Sendable {
     var record: TimeStampAuditRecord
-    var continuation: UnsafeContinuation<TimeStampAuditReceipt, any Error>
+    var waiter: AppendWaiter
+}
+
+/// Who is told when a record's transaction ends: a suspended task, or a callback.
+private enum AppendWaiter: Sendable {
+    case continuation(UnsafeContinuation<TimeStampAuditReceipt, any Error>)
+    case callback(@Sendable (Result<TimeStampAuditReceipt, any Error>) -> Void)
+
+    func resume(with result: Result<TimeStampAuditReceipt, any Error>) {
+        switch self {
+        case .continuation(let continuation): continuation.resume(with: result)
+        case .callback(let completion): completion(result)
+        }
+    }
 }
 
 private enum AppendOutcome {

@@ -47,6 +47,11 @@ public final class OCSPResponderService: Service, Sendable {
     let cache: PresignedCache
     let metrics: OCSPMetrics
     let store: (any PresignedAnswerStore)?
+    /// Request bytes already parsed into a cacheable single-CertID question, so that a relying party asking the same
+    /// question again (clients send identical bytes for one certificate) skips the DER parse.
+    let parsedRequests = Mutex<[[UInt8]: ParsedQuestion]>([:])
+    /// How many parsed requests are remembered before the memo starts over.
+    static let parsedRequestLimit = 10_000
 
     /// - Parameter store: where pre-signed answers are kept across restarts (the ledger), so that a restart re-signs
     ///   only what is due instead of everything at once.
@@ -78,95 +83,171 @@ public final class OCSPResponderService: Service, Sendable {
         return outcome
     }
 
+    /// Answers one request on the caller's thread when that needs no waiting: from the cache, or signed live by an
+    /// in-process (software) signer. Nil when the answer needs a signer that must be awaited (a token, a card): the
+    /// caller then uses ``respond(to:)``. An event loop calls this and writes the answer without leaving its thread.
+    public func respondWithoutSuspending(to bytes: ArraySlice<UInt8>) -> OCSPOutcome? {
+        let outcome: OCSPOutcome
+        switch self.decide(bytes) {
+        case .answer(let answer):
+            outcome = answer
+        case .sign(let job):
+            guard let signer = job.issuer.signer as? SoftwareSigner else { return nil }
+            outcome = self.perform(job) { message in try signer.sign(message) }
+        }
+        self.metrics.record(outcome)
+        return outcome
+    }
+
     func process(_ bytes: ArraySlice<UInt8>) async -> OCSPOutcome {
+        switch self.decide(bytes) {
+        case .answer(let outcome):
+            return outcome
+        case .sign(let job):
+            do {
+                let unsigned = try self.responseData(job)
+                let signature = try await job.issuer.signer.sign(unsigned.tbsResponseData)
+                return try self.completed(job, unsigned, signature: signature)
+            } catch {
+                return self.signingFailure(error, issuer: job.issuer)
+            }
+        }
+    }
+
+    /// A response that must be signed now.
+    struct SigningJob: Sendable {
+        var issuer: OCSPIssuer
+        var certIDs: [CertID]
+        var nonce: OCSPNonce?
+        /// The status snapshot the answer is built from, when the caller already read one.
+        var snapshot: StatusSnapshot?
+        /// Where the signed answer goes in the cache (only for serials the source lists).
+        var cacheEntry: (key: [UInt8], issuerIndex: Int, serial: SerialNumberKey, status: CertificateStatus)?
+    }
+
+    enum Decision: Sendable {
+        case answer(OCSPOutcome)
+        case sign(SigningJob)
+    }
+
+    /// The checks of the type's documentation, then the cached answer or what must be signed.
+    func decide(_ bytes: ArraySlice<UInt8>) -> Decision {
+        if let question = self.parsedRequests.withLock({ $0[Array(bytes)] }) {
+            return self.cachedAnswer(for: question)
+        }
         let request: OCSPRequest
         do {
             request = try OCSPRequest(derEncoded: try DER.parse(bytes))  // DER.parse rejects trailing bytes
         } catch {
             self.logger.debug("undecodable OCSP request", metadata: ["error": "\(error)"])
-            return Self.failure(.malformedRequest)
+            return .answer(Self.failure(.malformedRequest))
         }
         let tbs = request.tbsRequest
-        guard tbs.version == TBSRequest.v1 else { return Self.failure(.malformedRequest) }
+        guard tbs.version == TBSRequest.v1 else { return .answer(Self.failure(.malformedRequest)) }
         guard !tbs.requestList.isEmpty, tbs.requestList.count <= self.configuration.maxCertIDs else {
-            return Self.failure(.malformedRequest)
+            return .answer(Self.failure(.malformedRequest))
         }
         let nonce: OCSPNonce?
         do {
             nonce = try OCSPNonce.find(in: tbs.requestExtensions)
         } catch {
-            return Self.failure(.malformedRequest)
+            return .answer(Self.failure(.malformedRequest))
         }
         // RFC 9654 §2.1: a nonce of 0 octets or more than 128 is malformed; 16–32 must be accepted and echoed.
         if let nonce, !nonce.hasAcceptedLength {
-            return Self.failure(.malformedRequest)
+            return .answer(Self.failure(.malformedRequest))
         }
         if self.configuration.requireSignedRequests {
-            guard let signature = request.optionalSignature else { return Self.failure(.sigRequired) }
-            guard Self.verify(signature, over: request.tbsRequestBytes) else { return Self.failure(.unauthorized) }
+            guard let signature = request.optionalSignature else { return .answer(Self.failure(.sigRequired)) }
+            guard Self.verify(signature, over: request.tbsRequestBytes) else {
+                return .answer(Self.failure(.unauthorized))
+            }
         }
 
         // Every CertID must name the same configured issuer: one response has one signer.
         guard let issuerIndex = self.issuers.firstIndex(where: { $0.matches(tbs.requestList[0].reqCert) }),
             tbs.requestList.allSatisfy({ self.issuers[issuerIndex].matches($0.reqCert) })
         else {
-            return Self.failure(.unauthorized)
+            return .answer(Self.failure(.unauthorized))
         }
         let issuer = self.issuers[issuerIndex]
 
         let echoNonce = self.configuration.nonces == .sign ? nonce : nil
         if tbs.requestList.count == 1, echoNonce == nil {
-            return await self.cachedAnswer(for: tbs.requestList[0].reqCert, issuerIndex: issuerIndex)
+            let certID = tbs.requestList[0].reqCert
+            guard let key = try? Array(RawDER(encoding: certID).bytes) else {
+                return .answer(Self.failure(.malformedRequest))
+            }
+            let question = ParsedQuestion(key: key, certID: certID, issuerIndex: issuerIndex)
+            // Only the exact bytes of a request without nonce or signature are remembered, and only when signatures
+            // are not required: then the same bytes are the same question, and nothing in them but the CertID
+            // changes the answer.
+            if nonce == nil, request.optionalSignature == nil, !self.configuration.requireSignedRequests {
+                self.parsedRequests.withLock { memo in
+                    if memo.count >= Self.parsedRequestLimit { memo.removeAll(keepingCapacity: true) }
+                    memo[Array(bytes)] = question
+                }
+            }
+            return self.cachedAnswer(for: question)
         }
-        do {
-            let signed = try await self.sign(
-                issuer: issuer,
-                certIDs: tbs.requestList.map(\.reqCert),
-                nonce: echoNonce
-            )
-            return signed.outcome(fromCache: false)
-        } catch {
-            return self.signingFailure(error, issuer: issuer)
-        }
+        return .sign(SigningJob(issuer: issuer, certIDs: tbs.requestList.map(\.reqCert), nonce: echoNonce))
     }
 
-    /// The cached answer for one CertID, re-signed first when missing, stale or due.
-    func cachedAnswer(for certID: CertID, issuerIndex: Int) async -> OCSPOutcome {
+    /// A single-CertID question: the CertID, its DER (the cache key) and the issuer it names.
+    struct ParsedQuestion: Sendable {
+        var key: [UInt8]
+        var certID: CertID
+        var issuerIndex: Int
+    }
+
+    /// The cached answer for one CertID, or the job that re-signs it when missing, stale or due.
+    func cachedAnswer(for question: ParsedQuestion) -> Decision {
+        let (key, certID, issuerIndex) = (question.key, question.certID, question.issuerIndex)
         let issuer = self.issuers[issuerIndex]
-        let key: [UInt8]
-        do {
-            key = Array(try RawDER(encoding: certID).bytes)
-        } catch {
-            return Self.failure(.malformedRequest)
-        }
         let serial = SerialNumberKey(integerBytes: certID.serialNumber.contentOctets)
         let snapshot = issuer.status.currentSnapshot  // read once: the status checked, signed and cached agree
         let current = serial.map { snapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked) } ?? .unknown
         let now = self.now()
         if let entry = self.cache.entry(for: key), entry.status == current, now < entry.validity.nextUpdate {
-            return OCSPOutcome(response: entry.response, status: .successful, validity: entry.validity, fromCache: true)
+            return .answer(
+                OCSPOutcome(response: entry.response, status: .successful, validity: entry.validity, fromCache: true))
         }
+        // Only serials the source lists are kept in memory (the store gets them at the next refresh or start);
+        // unknown and non-issued serials are not, so that a client cannot grow the cache with made-up serials.
+        var job = SigningJob(issuer: issuer, certIDs: [certID], nonce: nil, snapshot: snapshot)
+        if let serial, snapshot.status(of: serial) != nil {
+            job.cacheEntry = (key, issuerIndex, serial, current)
+        }
+        return .sign(job)
+    }
+
+    /// Signs a job with a signer that answers on this thread.
+    func perform(_ job: SigningJob, signing: ([UInt8]) throws -> [UInt8]) -> OCSPOutcome {
         do {
-            let signed = try await self.sign(issuer: issuer, certIDs: [certID], nonce: nil, snapshot: snapshot)
-            // Only serials the source lists are kept in memory (the store gets them at the next refresh or start);
-            // unknown and non-issued serials are not, so that a client cannot grow the cache with made-up serials.
-            if let serial, snapshot.status(of: serial) != nil {
-                self.cache.store(
-                    CachedAnswer(
-                        key: key,
-                        issuerIndex: issuerIndex,
-                        certID: certID,
-                        serial: serial,
-                        status: current,
-                        response: signed.response,
-                        validity: signed.validity
-                    )
-                )
-            }
-            return signed.outcome(fromCache: false)
+            let unsigned = try self.responseData(job)
+            return try self.completed(job, unsigned, signature: try signing(unsigned.tbsResponseData))
         } catch {
-            return self.signingFailure(error, issuer: issuer)
+            return self.signingFailure(error, issuer: job.issuer)
         }
+    }
+
+    /// The answer to a signed job, cached when the job says so.
+    func completed(_ job: SigningJob, _ unsigned: UnsignedResponse, signature: [UInt8]) throws -> OCSPOutcome {
+        let signed = try self.signedResponse(unsigned, signature: signature, issuer: job.issuer)
+        if let entry = job.cacheEntry {
+            self.cache.store(
+                CachedAnswer(
+                    key: entry.key,
+                    issuerIndex: entry.issuerIndex,
+                    certID: job.certIDs[0],
+                    serial: entry.serial,
+                    status: entry.status,
+                    response: signed.response,
+                    validity: signed.validity
+                )
+            )
+        }
+        return signed.outcome(fromCache: false)
     }
 
     // MARK: Signing
@@ -180,6 +261,13 @@ public final class OCSPResponderService: Service, Sendable {
         }
     }
 
+    /// ResponseData before its signature, and the times it states.
+    struct UnsignedResponse: Sendable {
+        var tbsResponseData: [UInt8]
+        var thisUpdate: Int64
+        var nextUpdate: Int64
+    }
+
     /// Signs a BasicOCSPResponse for `certIDs` (each echoed exactly, RFC 6960 §4.2.1) with the issuer's responder.
     ///
     /// The statuses come from `snapshot` (the issuer's current one when nil): callers that label a cache entry with a
@@ -190,15 +278,24 @@ public final class OCSPResponderService: Service, Sendable {
         nonce: OCSPNonce?,
         snapshot given: StatusSnapshot? = nil
     ) async throws -> SignedResponse {
+        let job = SigningJob(issuer: issuer, certIDs: certIDs, nonce: nonce, snapshot: given)
+        let unsigned = try self.responseData(job)
+        let signature = try await issuer.signer.sign(unsigned.tbsResponseData)
+        return try self.signedResponse(unsigned, signature: signature, issuer: issuer)
+    }
+
+    /// The DER ResponseData of a job (RFC 6960 §4.2.1), the value the responder signs.
+    func responseData(_ job: SigningJob) throws -> UnsignedResponse {
+        let issuer = job.issuer
         let now = self.now()
         let nextUpdate = now + self.configuration.validitySeconds
         let thisUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: now)
         let nextUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: nextUpdate)
-        let snapshot = given ?? issuer.status.currentSnapshot
+        let snapshot = job.snapshot ?? issuer.status.currentSnapshot
         var extendedRevoke = false
         var responses: [SingleResponse] = []
-        responses.reserveCapacity(certIDs.count)
-        for certID in certIDs {
+        responses.reserveCapacity(job.certIDs.count)
+        for certID in job.certIDs {
             let status: CertificateStatus =
                 SerialNumberKey(integerBytes: certID.serialNumber.contentOctets).map {
                     snapshot.resolve($0, nonIssuedIsRevoked: issuer.nonIssuedIsRevoked)
@@ -225,7 +322,7 @@ public final class OCSPResponderService: Service, Sendable {
                     certID: certID, certStatus: certStatus, thisUpdate: thisUpdateText, nextUpdate: nextUpdateText))
         }
         var extensions: [Certificate.Extension] = []
-        if let nonce { extensions.append(nonce.makeCertificateExtension()) }
+        if let nonce = job.nonce { extensions.append(nonce.makeCertificateExtension()) }
         // RFC 6960 §4.4.8: a "revoked" answer for a non-issued certificate carries the extended-revoke extension.
         if extendedRevoke { extensions.append(OCSPExtendedRevoke().makeCertificateExtension()) }
 
@@ -243,9 +340,16 @@ public final class OCSPResponderService: Service, Sendable {
                 }
             }
         }
-        let tbsResponseData = dataCoder.serializedBytes
-        let signature = try await issuer.signer.sign(tbsResponseData)
+        return UnsignedResponse(tbsResponseData: dataCoder.serializedBytes, thisUpdate: now, nextUpdate: nextUpdate)
+    }
 
+    /// The OCSPResponse around a signed ResponseData (RFC 6960 §4.2.1), with its strong entity tag.
+    func signedResponse(_ unsigned: UnsignedResponse, signature: [UInt8], issuer: OCSPIssuer) throws
+        -> SignedResponse
+    {
+        let tbsResponseData = unsigned.tbsResponseData
+        let now = unsigned.thisUpdate
+        let nextUpdate = unsigned.nextUpdate
         var basicCoder = DER.Serializer()
         try basicCoder.appendConstructedNode(identifier: .sequence) { coder in  // BasicOCSPResponse
             coder.serializeRawBytes(tbsResponseData)

@@ -49,18 +49,10 @@ final class GenTimeSequencer: Sendable {
         // Two requests in one microsecond always wait for the next one, whatever the configured maximum.
         let allowance = max(self.maximumWaitMicroseconds, 100)
         while true {
-            let time = self.now()
-            let micros = time.seconds * 1_000_000 + time.nanoseconds / 1000
-            let behind = self.last.withLock { last -> Int64 in
-                if micros > last {
-                    last = micros
-                    return 0
-                }
-                return last - micros + 1
-            }
-            if behind == 0 {
-                // Truncate to the microsecond actually recorded, so the text and the number agree.
-                return (time.seconds, time.nanoseconds / 1000 * 1000)
+            let behind: Int64
+            switch self.attempt() {
+            case .issued(let time): return time
+            case .behind(let microseconds): behind = microseconds
             }
             let now = ContinuousClock.now
             let waited = (now - (start ?? now)).components
@@ -69,11 +61,54 @@ final class GenTimeSequencer: Sendable {
             guard waitedMicros + behind <= allowance else {
                 throw Behind(microseconds: behind)
             }
-            if behind > 50 {
+            if behind > Self.spinLimit {
                 try? await Task.sleep(for: .microseconds(behind))
             }
             // Shorter waits re-read the clock at once: a microsecond passes before a task switch would.
         }
+    }
+
+    /// The next genTime when it can be taken without sleeping (the clock is past the last genTime, or within
+    /// ``spinLimit`` µs of it); nil when the caller must use ``next()``, which sleeps or refuses.
+    func nextWithoutSleeping() -> (seconds: Int64, nanoseconds: Int64)? {
+        var deadline: ContinuousClock.Instant?
+        while true {
+            switch self.attempt() {
+            case .issued(let time):
+                return time
+            case .behind(let microseconds) where microseconds <= Self.spinLimit:
+                // Bounded by the monotonic clock too, in case the wall clock does not move.
+                let now = ContinuousClock.now
+                if let deadline, now >= deadline { return nil }
+                if deadline == nil { deadline = now + .microseconds(Self.spinLimit) }
+            case .behind:
+                return nil
+            }
+        }
+    }
+
+    /// Waits up to this many microseconds are spent re-reading the clock rather than sleeping.
+    static let spinLimit: Int64 = 50
+
+    private enum Attempt {
+        case issued((seconds: Int64, nanoseconds: Int64))
+        /// How many microseconds the clock must advance first.
+        case behind(Int64)
+    }
+
+    /// Takes the clock's reading as the next genTime if it is after the last one.
+    private func attempt() -> Attempt {
+        let time = self.now()
+        let micros = time.seconds * 1_000_000 + time.nanoseconds / 1000
+        let behind = self.last.withLock { last -> Int64 in
+            if micros > last {
+                last = micros
+                return 0
+            }
+            return last - micros + 1
+        }
+        // Truncate to the microsecond actually recorded, so the text and the number agree.
+        return behind == 0 ? .issued((time.seconds, time.nanoseconds / 1000 * 1000)) : .behind(behind)
     }
 
     /// The last issued genTime.

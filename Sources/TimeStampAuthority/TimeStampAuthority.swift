@@ -166,6 +166,62 @@ public final class TimeStampAuthority: Sendable {
     public func respond(to request: ArraySlice<UInt8>, clientAddress: String?) async -> TimeStampOutcome {
         let start = ContinuousClock.now
         let outcome = await self.process(request, clientAddress: clientAddress)
+        self.account(outcome, since: start, clientAddress: clientAddress)
+        return outcome
+    }
+
+    /// Answers one request and hands the answer to `completion`, without a task when it can: an event loop calls
+    /// this and goes on serving other connections while the audit record commits.
+    ///
+    /// With an in-process signer and a clock past the last genTime, everything up to the ledger append runs on the
+    /// caller's thread; the ledger calls back once the record is durable (the token is still never handed out
+    /// before). A hardware signer, or a genTime that must wait for the clock, continues in a task. `completion` is
+    /// called exactly once, on the caller's thread (rejections), the ledger's writer, or a task; it must not block.
+    public func respond(
+        to request: ArraySlice<UInt8>,
+        clientAddress: String?,
+        completion: @escaping @Sendable (TimeStampOutcome) -> Void
+    ) {
+        let start = ContinuousClock.now
+        let finish: @Sendable (TimeStampOutcome) -> Void = { outcome in
+            self.account(outcome, since: start, clientAddress: clientAddress)
+            completion(outcome)
+        }
+        let admitted: Admitted
+        switch self.admit(request) {
+        case .answered(let outcome): return finish(outcome)
+        case .admitted(let checked): admitted = checked
+        }
+        guard let time = self.sequencer.nextWithoutSleeping() else {
+            Task { finish(await self.issue(admitted, clientAddress: clientAddress)) }
+            return
+        }
+        let prepared: PreparedToken
+        switch self.prepare(admitted, time: time) {
+        case .answered(let outcome): return finish(outcome)
+        case .prepared(let token): prepared = token
+        }
+        let signed: (response: [UInt8], token: Range<Int>)
+        do {
+            guard
+                let inProcess = try self.assembler.grantedResponseWithoutSuspending(
+                    tstInfo: prepared.tstInfo, includeCertificates: admitted.request.certReq)
+            else {
+                Task { finish(await self.signAndLog(prepared, clientAddress: clientAddress)) }
+                return
+            }
+            signed = inProcess
+        } catch {
+            return finish(self.signingFailed(prepared, error))
+        }
+        let record = self.auditRecord(prepared, signed: signed, clientAddress: clientAddress)
+        self.auditLog.append(record) { result in
+            finish(self.logged(prepared, signed: signed, result))
+        }
+    }
+
+    /// Metrics and the debug line of one answer.
+    func account(_ outcome: TimeStampOutcome, since start: ContinuousClock.Instant, clientAddress: String?) {
         let elapsed = ContinuousClock.now - start
         self.metrics.duration.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -185,10 +241,33 @@ public final class TimeStampAuthority: Sendable {
                 "tsa.failinfo": .string(outcome.failInfo.map { "\($0)" } ?? ""),
                 "client.address": .string(clientAddress ?? ""),
             ])
-        return outcome
     }
 
     func process(_ bytes: ArraySlice<UInt8>, clientAddress: String?) async -> TimeStampOutcome {
+        switch self.admit(bytes) {
+        case .answered(let outcome): return outcome
+        case .admitted(let admitted): return await self.issue(admitted, clientAddress: clientAddress)
+        }
+    }
+
+    /// A request that passed the checks 1–7 (see the type's documentation).
+    struct Admitted: Sendable {
+        var request: TimeStampReq
+        /// The client's MessageImprint encoding, copied into TSTInfo unchanged.
+        var imprintDER: ArraySlice<UInt8>
+        var hash: ImprintHash
+        var policy: TokenAssembler.PolicyParts
+        /// The clock gate's decision the token is issued under.
+        var gate: ClockGateDecision
+    }
+
+    enum Admission {
+        case answered(TimeStampOutcome)
+        case admitted(Admitted)
+    }
+
+    /// Checks 1–7: the request itself, the clock gate and the signer's availability.
+    func admit(_ bytes: ArraySlice<UInt8>) -> Admission {
         let request: TimeStampReq
         let imprintDER: ArraySlice<UInt8>
         do {
@@ -202,10 +281,11 @@ public final class TimeStampAuthority: Sendable {
         } catch {
             // The parser's reason goes to the debug log only: it names source locations, not the client's mistake.
             self.logger.debug("undecodable request", metadata: ["error": "\(error)"])
-            return self.reject(.badDataFormat, "the request is not a DER-encoded TimeStampReq")
+            return .answered(self.reject(.badDataFormat, "the request is not a DER-encoded TimeStampReq"))
         }
         guard request.version == 1 else {
-            return self.reject(.badRequest, "unsupported TimeStampReq version \(request.version); only v1 exists")
+            return .answered(
+                self.reject(.badRequest, "unsupported TimeStampReq version \(request.version); only v1 exists"))
         }
         let algorithm = request.messageImprint.hashAlgorithm
         guard let hash = self.acceptedHashes[algorithm.algorithm] else {
@@ -213,35 +293,44 @@ public final class TimeStampAuthority: Sendable {
             let reason =
                 known.map { "the hash algorithm \($0.name) is not accepted by this TSA" }
                 ?? "the hash algorithm \(algorithm.algorithm) is unknown"
-            return self.reject(.badAlg, reason)
+            return .answered(self.reject(.badAlg, reason))
         }
         guard algorithm.hasAbsentOrNullParameters else {
-            return self.reject(.badAlg, "the \(hash.name) AlgorithmIdentifier carries parameters other than NULL")
+            return .answered(
+                self.reject(.badAlg, "the \(hash.name) AlgorithmIdentifier carries parameters other than NULL"))
         }
         guard request.messageImprint.hashedMessage.count == hash.digestLength else {
-            return self.reject(
-                .badDataFormat,
-                "the message imprint is \(request.messageImprint.hashedMessage.count) octets; \(hash.name) gives \(hash.digestLength)"
-            )
+            return .answered(
+                self.reject(
+                    .badDataFormat,
+                    "the message imprint is \(request.messageImprint.hashedMessage.count) octets; \(hash.name) gives \(hash.digestLength)"
+                ))
         }
         let policyOID = request.reqPolicy ?? self.configuration.defaultPolicy
         guard let policy = self.assembler.policies[policyOID] else {
-            return self.reject(.unacceptedPolicy, "the policy \(policyOID) is not offered by this TSA")
+            return .answered(self.reject(.unacceptedPolicy, "the policy \(policyOID) is not offered by this TSA"))
         }
         if let extensions = request.extensions {
             // RFC 3161 §2.4.1: an extension the TSA does not recognise, critical or not, is refused.
             let names = extensions.map { "\($0.oid)" }.joined(separator: ", ")
-            return self.reject(
-                .unacceptedExtension,
-                "this TSA supports no request extension (got \(names.isEmpty ? "an empty list" : names))")
+            return .answered(
+                self.reject(
+                    .unacceptedExtension,
+                    "this TSA supports no request extension (got \(names.isEmpty ? "an empty list" : names))"))
         }
         let gate = self.clockGate.decision()
         guard gate.isOpen else {
-            return self.refuseForTime(gate.reason ?? "the time source is not available")
+            return .answered(self.refuseForTime(gate.reason ?? "the time source is not available"))
         }
         if case .unavailable(let reason) = self.signer.health {
-            return self.reject(.systemFailure, "the signer is unavailable: \(reason)")
+            return .answered(self.reject(.systemFailure, "the signer is unavailable: \(reason)"))
         }
+        return .admitted(
+            Admitted(request: request, imprintDER: imprintDER, hash: hash, policy: policy, gate: gate))
+    }
+
+    /// Checks 8–9 in a task: genTime (waiting for the clock if need be), signature, audit record.
+    func issue(_ admitted: Admitted, clientAddress: String?) async -> TimeStampOutcome {
         let time: (seconds: Int64, nanoseconds: Int64)
         do {
             time = try await self.sequencer.next()
@@ -250,23 +339,51 @@ public final class TimeStampAuthority: Sendable {
                 "the clock reads \(error.microseconds) µs before the last issued genTime; tokens resume when it "
                     + "passes it (genTime never goes backwards)")
         }
+        switch self.prepare(admitted, time: time) {
+        case .answered(let outcome): return outcome
+        case .prepared(let prepared): return await self.signAndLog(prepared, clientAddress: clientAddress)
+        }
+    }
+
+    /// A token's TSTInfo, ready to be signed.
+    struct PreparedToken: Sendable {
+        var admitted: Admitted
+        var serial: DERInteger
+        var genTime: String
+        var genTimeMicros: Int64
+        var accuracyMicros: Int64?
+        var tstInfo: [UInt8]
+    }
+
+    enum Preparation {
+        case answered(TimeStampOutcome)
+        case prepared(PreparedToken)
+    }
+
+    /// The accuracy check at the moment of issue, the serial and the TSTInfo.
+    func prepare(_ admitted: Admitted, time: (seconds: Int64, nanoseconds: Int64)) -> Preparation {
+        let gate = admitted.gate
         // The accuracy stated is never less than the clock's error bound at the moment of issue.
         let accuracyDER: [UInt8]
         let accuracyMicros: Int64?
         if self.configuration.dynamicAccuracy {
             guard let bound = gate.boundNanoseconds else {
-                return self.refuseForTime("no clock error bound is proven, and the accuracy is the bound (dynamic)")
+                return .answered(
+                    self.refuseForTime("no clock error bound is proven, and the accuracy is the bound (dynamic)"))
             }
             let dynamic = TokenAssembler.dynamicAccuracy(boundNanoseconds: bound)
-            guard !dynamic.der.isEmpty else { return self.reject(.systemFailure, "the accuracy could not be encoded") }
+            guard !dynamic.der.isEmpty else {
+                return .answered(self.reject(.systemFailure, "the accuracy could not be encoded"))
+            }
             (accuracyDER, accuracyMicros) = (dynamic.der, dynamic.microseconds)
         } else {
             if gate.enforced, let bound = gate.boundNanoseconds, let stated = self.assembler.accuracyMicroseconds,
                 bound > stated * 1000
             {
-                return self.refuseForTime(
-                    "the clock error bound \(ClockEvaluation.seconds(bound)) exceeds the stated accuracy "
-                        + "\(ClockEvaluation.seconds(stated * 1000))")
+                return .answered(
+                    self.refuseForTime(
+                        "the clock error bound \(ClockEvaluation.seconds(bound)) exceeds the stated accuracy "
+                            + "\(ClockEvaluation.seconds(stated * 1000))"))
             }
             (accuracyDER, accuracyMicros) = (self.assembler.accuracyDER, self.assembler.accuracyMicroseconds)
         }
@@ -276,51 +393,88 @@ public final class TimeStampAuthority: Sendable {
         let genTime = GenTimeFormatter.format(
             seconds: time.seconds, nanoseconds: time.nanoseconds, digits: self.assembler.fractionDigits)
         assert((try? GeneralizedTimeText(genTime)) != nil, "GenTimeFormatter wrote an invalid GeneralizedTime")
-        let signed: (response: [UInt8], token: Range<Int>)
-        do {
-            let tstInfo = self.assembler.tstInfo(
-                policy: policy,
-                messageImprintDER: imprintDER,
+        let tstInfo = self.assembler.tstInfo(
+            policy: admitted.policy,
+            messageImprintDER: admitted.imprintDER,
+            serial: serial,
+            genTime: genTime,
+            accuracyDER: accuracyDER,
+            nonce: admitted.request.nonce
+        )
+        return .prepared(
+            PreparedToken(
+                admitted: admitted,
                 serial: serial,
                 genTime: genTime,
-                accuracyDER: accuracyDER,
-                nonce: request.nonce
-            )
-            signed = try await self.assembler.grantedResponse(tstInfo: tstInfo, includeCertificates: request.certReq)
-        } catch {
-            self.logger.error(
-                "signing a time-stamp token failed",
-                metadata: [
-                    "tsa.serial": "\(serial.hexString)", "error": "\(error)", "signer.kind": "\(self.signer.kind)",
-                ]
-            )
-            return self.reject(.systemFailure, "the token could not be signed")
-        }
+                genTimeMicros: time.seconds * 1_000_000 + time.nanoseconds / 1000,
+                accuracyMicros: accuracyMicros,
+                tstInfo: tstInfo
+            ))
+    }
 
-        let record = TimeStampAuditRecord(
-            serialNumber: Array(serial.contentOctets),
-            genTime: genTime,
-            policy: policy.oidText,
-            hashAlgorithm: hash.oidText,
-            imprint: Array(request.messageImprint.hashedMessage),
-            nonce: request.nonce.map { Array($0.contentOctets) },
+    /// Signs (awaiting the signer) and logs a prepared token.
+    func signAndLog(_ prepared: PreparedToken, clientAddress: String?) async -> TimeStampOutcome {
+        let signed: (response: [UInt8], token: Range<Int>)
+        do {
+            signed = try await self.assembler.grantedResponse(
+                tstInfo: prepared.tstInfo, includeCertificates: prepared.admitted.request.certReq)
+        } catch {
+            return self.signingFailed(prepared, error)
+        }
+        let record = self.auditRecord(prepared, signed: signed, clientAddress: clientAddress)
+        let result: Result<TimeStampAuditReceipt, any Error>
+        do {
+            result = .success(try await self.auditLog.append(record))
+        } catch {
+            result = .failure(error)
+        }
+        return self.logged(prepared, signed: signed, result)
+    }
+
+    func signingFailed(_ prepared: PreparedToken, _ error: any Error) -> TimeStampOutcome {
+        self.logger.error(
+            "signing a time-stamp token failed",
+            metadata: [
+                "tsa.serial": "\(prepared.serial.hexString)", "error": "\(error)", "signer.kind": "\(self.signer.kind)",
+            ]
+        )
+        return self.reject(.systemFailure, "the token could not be signed")
+    }
+
+    /// The audit record of a signed token, with the clock bound and gate state it was issued under.
+    func auditRecord(
+        _ prepared: PreparedToken, signed: (response: [UInt8], token: Range<Int>), clientAddress: String?
+    ) -> TimeStampAuditRecord {
+        let admitted = prepared.admitted
+        return TimeStampAuditRecord(
+            serialNumber: Array(prepared.serial.contentOctets),
+            genTime: prepared.genTime,
+            policy: admitted.policy.oidText,
+            hashAlgorithm: admitted.hash.oidText,
+            imprint: Array(admitted.request.messageImprint.hashedMessage),
+            nonce: admitted.request.nonce.map { Array($0.contentOctets) },
             clientAddress: clientAddress,
             tokenSHA256: SHA256.hash(data: signed.response[signed.token]).withUnsafeBytes { Array($0) },
-            accuracyMicros: accuracyMicros,
-            genTimeMicros: time.seconds * 1_000_000 + time.nanoseconds / 1000,
-            clockBoundMicros: gate.boundNanoseconds.map { ($0 + 999) / 1000 },
-            clockGate: gate.stateText
+            accuracyMicros: prepared.accuracyMicros,
+            genTimeMicros: prepared.genTimeMicros,
+            clockBoundMicros: admitted.gate.boundNanoseconds.map { ($0 + 999) / 1000 },
+            clockGate: admitted.gate.stateText
         )
-        do {
-            _ = try await self.auditLog.append(record)
-        } catch {
+    }
+
+    /// The answer once the audit log reported on the record: the token only when the record is durable.
+    func logged(
+        _ prepared: PreparedToken, signed: (response: [UInt8], token: Range<Int>),
+        _ result: Result<TimeStampAuditReceipt, any Error>
+    ) -> TimeStampOutcome {
+        if case .failure(let error) = result {
             self.logger.error(
                 "the audit record could not be committed; the token is withheld",
-                metadata: ["tsa.serial": "\(serial.hexString)", "error": "\(error)"]
+                metadata: ["tsa.serial": "\(prepared.serial.hexString)", "error": "\(error)"]
             )
             return self.reject(.systemFailure, "the audit log is unavailable")
         }
-        return TimeStampOutcome(response: signed.response, status: .granted, failInfo: nil, serial: serial)
+        return TimeStampOutcome(response: signed.response, status: .granted, failInfo: nil, serial: prepared.serial)
     }
 
     /// The encoded MessageImprint inside a parsed TimeStampReq node (its second element).

@@ -240,16 +240,38 @@ struct TokenAssembler: Sendable {
     func grantedResponse(tstInfo: [UInt8], includeCertificates: Bool) async throws -> (
         response: [UInt8], token: Range<Int>
     ) {
-        // Signed attributes in DER SET OF order (X.690 §11.6): the three encodings, sorted.
-        var signedAttributes = self.signedAttributes(messageDigest: self.digest.hash(tstInfo))
-
-        // RFC 5652 §5.4: the signature covers the attributes under the universal SET tag.
-        let signature: [UInt8]
-        if let softwareSigner = self.softwareSigner {
-            signature = try softwareSigner.sign(signedAttributes)
-        } else {
-            signature = try await self.signer.sign(signedAttributes)
+        if let signed = try self.grantedResponseWithoutSuspending(
+            tstInfo: tstInfo, includeCertificates: includeCertificates)
+        {
+            return signed
         }
+        // Signed attributes in DER SET OF order (X.690 §11.6): the three encodings, sorted.
+        let signedAttributes = self.signedAttributes(messageDigest: self.digest.hash(tstInfo))
+        // RFC 5652 §5.4: the signature covers the attributes under the universal SET tag.
+        let signature = try await self.signer.sign(signedAttributes)
+        return self.assemble(
+            tstInfo: tstInfo, signedAttributes: signedAttributes, signature: signature,
+            includeCertificates: includeCertificates)
+    }
+
+    /// ``grantedResponse(tstInfo:includeCertificates:)`` on the caller's thread, when the signer is in-process
+    /// (a ``SoftwareSigner``); nil for signers that must be awaited (a token, a card).
+    func grantedResponseWithoutSuspending(tstInfo: [UInt8], includeCertificates: Bool) throws -> (
+        response: [UInt8], token: Range<Int>
+    )? {
+        guard let softwareSigner = self.softwareSigner else { return nil }
+        let signedAttributes = self.signedAttributes(messageDigest: self.digest.hash(tstInfo))
+        let signature = try softwareSigner.sign(signedAttributes)
+        return self.assemble(
+            tstInfo: tstInfo, signedAttributes: signedAttributes, signature: signature,
+            includeCertificates: includeCertificates)
+    }
+
+    /// The TimeStampResp around a signature over `signedAttributes` (as signed: with the universal SET tag).
+    private func assemble(
+        tstInfo: [UInt8], signedAttributes: [UInt8], signature: [UInt8], includeCertificates: Bool
+    ) -> (response: [UInt8], token: Range<Int>) {
+        var signedAttributes = signedAttributes
         signedAttributes[0] = 0xA0  // [0] IMPLICIT inside SignerInfo
 
         // Lengths, inside out.

@@ -1,0 +1,331 @@
+import NIOCore
+import NIOHTTP1
+
+/// One connection of the public listener: HTTP/1.1 requests for `/tsa` and `/ocsp`, answered on the connection's
+/// event loop.
+///
+/// The protocol services are called without a task when they can answer without waiting: the TSA signs with an
+/// in-process key on this thread and writes the token when the ledger reports the audit record durable; the OCSP
+/// responder answers from its cache or signs with an in-process key. Hardware signers continue in a task.
+///
+/// NIO's request decoder parses; this handler writes each response itself, status line, header fields and body in
+/// one buffer (one `writev` per answer, nothing re-encoded on the way out), and keeps the HTTP/1.1 rules that
+/// NIO's server pipeline handlers would otherwise keep:
+/// - one request at a time: parts of a pipelined request wait (and reading pauses) until the answer before it is
+///   written (RFC 9112 §9.3.2: answers in request order);
+/// - a parse error is answered 400 and the connection closed;
+/// - shutdown (NIO's quiescing event) and a client that closed its sending side end the connection once the request
+///   in progress, if any, is answered.
+final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let routes: ProtocolRoutes
+    private var state = State.idle
+    private var clientAddress: String?
+    private var isActive = false
+    /// Parts of later requests that arrived while one was being answered.
+    private var waiting = CircularBuffer<HTTPServerRequestPart>()
+    /// A read was asked for while parts were waiting; it is passed on once they are handled.
+    private var readDeferred = false
+    /// Close once the request in progress is answered (shutdown, or the client stopped sending).
+    private var closeWhenIdle = false
+
+    private enum State {
+        case idle
+        /// Reading the body of a request that will be answered.
+        case collecting(ProtocolRoutes.Route, HTTPRequestHead, ByteBuffer)
+        /// An answer was written before the body was read (404, 413 and the like): the rest of it is ignored.
+        case discarding
+        /// The request was read; the answer is being prepared.
+        case answering
+        /// The connection is being closed; nothing more is read or written.
+        case closing
+    }
+
+    init(routes: ProtocolRoutes) {
+        self.routes = routes
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.becameActive(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.becameActive(context: context)
+        context.fireChannelActive()
+    }
+
+    private func becameActive(context: ChannelHandlerContext) {
+        self.isActive = true
+        self.clientAddress = context.channel.remoteAddress?.ipAddress
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isActive = false
+        self.state = .closing
+        self.waiting.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        switch self.state {
+        case .answering:
+            self.waiting.append(part)
+        case .closing:
+            break
+        case .idle, .collecting, .discarding:
+            if self.waiting.isEmpty {
+                self.handle(part, context: context)
+            } else {
+                self.waiting.append(part)
+            }
+        }
+    }
+
+    /// Withholds reads while parts of a pipelined request wait, so that a client cannot queue without bound.
+    func read(context: ChannelHandlerContext) {
+        if self.waiting.isEmpty, !self.isAnswering {
+            context.read()
+        } else {
+            self.readDeferred = true
+        }
+    }
+
+    private var isAnswering: Bool {
+        if case .answering = self.state { return true }
+        return false
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            self.received(head: head, context: context)
+        case .body(var chunk):
+            guard case .collecting(let route, let head, var body) = self.state else { return }
+            // A chunked body has no length to check first: it is cut at the limit.
+            guard body.readableBytes + chunk.readableBytes <= self.routes.maxRequestBytes else {
+                self.state = .discarding
+                self.writeTooLarge(head: head, context: context)
+                return
+            }
+            self.state = .answering  // the buffer is uniquely referenced while it grows
+            body.writeBuffer(&chunk)
+            self.state = .collecting(route, head, body)
+        case .end:
+            switch self.state {
+            case .collecting(let route, let head, let body):
+                self.state = .answering
+                self.answer(route, head: head, body: body, context: context)
+            case .discarding:
+                self.state = .idle
+                self.idle(context: context)
+            case .idle, .answering, .closing:
+                break
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is IdleStateHandler.IdleStateEvent:
+            // Idle (or stuck in a half-sent request) for the idle timeout; a request being answered is let finish.
+            if !self.isAnswering { self.close(context: context) }
+        case is ChannelShouldQuiesceEvent:
+            self.closeWhenIdle = true
+            self.closeIfIdle(context: context)
+        case ChannelEvent.inputClosed:
+            // The client sends nothing more: what it sent is answered, then the connection closes (at once when
+            // only the client's reading side was left open after a final answer).
+            self.closeWhenIdle = true
+            if self.isClosing {
+                self.close(context: context)
+            } else {
+                self.closeIfIdle(context: context)
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, self.isActive, !self.isAnswering {
+            // RFC 9112 §2.2: a malformed request is answered 400; the framing is lost, so the connection ends.
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            buffer.writeString("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n")
+            buffer.writeString("date: \(self.routes.dates.current())\r\nserver: \(self.routes.serverName)\r\n\r\n")
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        }
+        self.close(context: context)
+    }
+
+    // MARK: Routing
+
+    private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        switch self.routes.route(method: head.method, uri: head.uri) {
+        case .notFound:
+            self.state = .discarding
+            self.writeText(.notFound, "no such resource\n", head: head, context: context)
+        case .methodNotAllowed(let allowed):
+            self.state = .discarding
+            self.writeText(
+                .methodNotAllowed, "\(head.method) is not allowed here; use \(allowed)\n", head: head,
+                extraHeaders: [("allow", allowed)], close: true, context: context)
+        case .failed(let status, let message):
+            self.state = .discarding
+            self.writeText(status, message, head: head, close: true, context: context)
+        case .route(let route):
+            if route.readsBody {
+                if let problem = self.routes.bodyProblem(route, headers: head.headers) {
+                    self.state = .discarding
+                    switch problem {
+                    case .tooLarge: self.writeTooLarge(head: head, context: context)
+                    case .unsupportedMediaType(let message):
+                        self.writeText(.unsupportedMediaType, message, head: head, context: context)
+                    }
+                    return
+                }
+                // RFC 9110 §10.1.1: a client that asked waits for this before it sends the body.
+                if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+                    var buffer = context.channel.allocator.buffer(capacity: 32)
+                    buffer.writeString("HTTP/1.1 100 Continue\r\n\r\n")
+                    context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                }
+            }
+            self.state = .collecting(route, head, context.channel.allocator.buffer(capacity: 0))
+        }
+    }
+
+    private func answer(
+        _ route: ProtocolRoutes.Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext
+    ) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        let deliver: @Sendable (ProtocolRoutes.Answer) -> Void = { answer in
+            if loop.inEventLoop {
+                bound.value.handler.answered(answer, head: head, context: bound.value.context)
+            } else {
+                loop.execute { bound.value.handler.answered(answer, head: head, context: bound.value.context) }
+            }
+        }
+        self.routes.answer(
+            route, head: head, body: body.readableBytesView, clientAddress: self.clientAddress, deliver: deliver)
+    }
+
+    private func answered(_ answer: ProtocolRoutes.Answer, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard self.isAnswering else { return }
+        self.state = .idle
+        self.write(
+            status: answer.status, headers: answer.headers, body: answer.body, head: head, close: false,
+            context: context)
+        self.idle(context: context)
+    }
+
+    /// Between requests: handles the parts that waited, passes on a withheld read, or closes when asked to.
+    private func idle(context: ChannelHandlerContext) {
+        while let part = self.waiting.popFirst() {
+            self.handle(part, context: context)
+            if self.isAnswering { return }
+        }
+        if self.closeIfIdle(context: context) { return }
+        if self.readDeferred {
+            self.readDeferred = false
+            context.read()
+        }
+    }
+
+    @discardableResult
+    private func closeIfIdle(context: ChannelHandlerContext) -> Bool {
+        guard self.closeWhenIdle, self.waiting.isEmpty else { return false }
+        switch self.state {
+        case .idle, .discarding:
+            self.close(context: context)
+            return true
+        case .collecting, .answering, .closing:
+            return false
+        }
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        guard self.isActive else { return }
+        self.state = .closing
+        self.waiting.removeAll()
+        context.close(promise: nil)
+    }
+
+    // MARK: Writing
+
+    private func writeTooLarge(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.writeText(
+            .payloadTooLarge, "the request is larger than \(self.routes.maxRequestBytes) bytes\n", head: head,
+            close: true, context: context)
+    }
+
+    private func writeText(
+        _ status: HTTPResponseStatus, _ text: String, head: HTTPRequestHead,
+        extraHeaders: [(String, String)] = [], close: Bool = false, context: ChannelHandlerContext
+    ) {
+        self.write(
+            status: status, headers: extraHeaders + [("content-type", "text/plain; charset=utf-8")],
+            body: Array(text.utf8), head: head, close: close, context: context)
+    }
+
+    /// Writes a whole response in one buffer. `close` (or a request that does not keep the connection alive) ends
+    /// the connection afterwards: the sending side first, so that the client reads the answer even while it still
+    /// sends a body nobody reads, then the rest once the client closed or after a grace period.
+    private func write(
+        status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8], head: HTTPRequestHead, close: Bool,
+        context: ChannelHandlerContext
+    ) {
+        guard self.isActive, !self.isClosing else { return }
+        let keepAlive = !close && head.isKeepAlive
+        var buffer = context.channel.allocator.buffer(capacity: 320 + body.count)
+        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        for (name, value) in headers {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if status != .notModified {
+            // RFC 9110 §8.6: a 304 states no length (it could only be the 200's), so none is sent.
+            buffer.writeStaticString("content-length: ")
+            buffer.writeString(String(body.count))
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("date: ")
+        buffer.writeString(self.routes.dates.current())
+        buffer.writeStaticString("\r\nserver: ")
+        buffer.writeString(self.routes.serverName)
+        if !keepAlive {
+            buffer.writeStaticString("\r\nconnection: close")
+        } else if head.version.major == 1, head.version.minor == 0 {
+            buffer.writeStaticString("\r\nconnection: keep-alive")  // HTTP/1.0 closes unless told otherwise
+        }
+        buffer.writeStaticString("\r\n\r\n")
+        // RFC 9110 §9.3.2: HEAD gets the header fields of GET without the content.
+        if head.method != .HEAD, status != .notModified {
+            buffer.writeBytes(body)
+        }
+        guard !keepAlive else {
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        self.state = .closing
+        self.waiting.removeAll()
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        }
+    }
+
+    private var isClosing: Bool {
+        if case .closing = self.state { return true }
+        return false
+    }
+}
