@@ -44,8 +44,7 @@ where Responder.Context == SigillumRequestContext {
     let group: any EventLoopGroup
     let drainTimeout: Duration
     let dates = DateHeaderCache()
-    /// The open connections, so that the ones still open when the drain time is over can be closed.
-    let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    let open = OpenConnections()
 
     public init(
         bindings: [ListenerBinding],
@@ -83,28 +82,21 @@ where Responder.Context == SigillumRequestContext {
                 }
             }
         let logger = self.logger
-        var servers: [NIOAsyncChannel<HTTP1Channel.Value, Never>] = []
-        do {
-            for binding in self.bindings {
-                let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP1Channel.Value> = { channel in
-                    childSetup.setup(channel: channel, logger: logger)
-                }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP1Channel.Value> = { channel in
+            childSetup.setup(channel: channel, logger: logger)
+        }
+        let servers = try await ListenerBinding.bindAll(
+            self.bindings, close: { try? await $0.channel.close() },
+            bind: { binding -> NIOAsyncChannel<HTTP1Channel.Value, Never> in
                 switch binding {
                 case .address(let host, let port):
-                    servers.append(
-                        try await bootstrap.bind(
-                            host: host, port: port, serverBackPressureStrategy: nil,
-                            childChannelInitializer: initializer))
+                    try await bootstrap.bind(
+                        host: host, port: port, serverBackPressureStrategy: nil, childChannelInitializer: initializer)
                 case .inherited(let descriptor, _):
-                    servers.append(
-                        try await bootstrap.bind(
-                            descriptor, serverBackPressureStrategy: nil, childChannelInitializer: initializer))
+                    try await bootstrap.bind(
+                        descriptor, serverBackPressureStrategy: nil, childChannelInitializer: initializer)
                 }
-            }
-        } catch {
-            for server in servers { try? await server.channel.close() }
-            throw error
-        }
+            })
         await self.onRunning(servers.map { $0.channel.localAddress?.port ?? 0 })
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { listeners in
@@ -115,11 +107,10 @@ where Responder.Context == SigillumRequestContext {
                                 try await server.executeThenClose { inbound in
                                     for try await connection in inbound {
                                         let channel = connection.channel
-                                        let key = ObjectIdentifier(channel)
-                                        self.open.withLock { $0[key] = channel }
+                                        self.open.insert(channel)
                                         connections.addTask {
                                             await childSetup.handle(value: connection, logger: logger)
-                                            _ = self.open.withLock { $0.removeValue(forKey: key) }
+                                            self.open.remove(channel)
                                         }
                                     }
                                 }
@@ -137,14 +128,7 @@ where Responder.Context == SigillumRequestContext {
             quiescing.initiateShutdown(promise: done)
             // Connections that have not finished when the drain time is over (a client that never completes its
             // request) are closed, so that the rest of the shutdown (signers, ledger) runs gracefully.
-            loop.scheduleTask(in: TimeAmount(self.drainTimeout)) {
-                let remaining = self.open.withLock { Array($0.values) }
-                guard !remaining.isEmpty else { return }
-                self.logger.warning(
-                    "closing \(remaining.count) connection(s) still open after the drain time",
-                    metadata: ["sigillum.event": "http.drain.timeout"])
-                for channel in remaining { channel.close(promise: nil) }
-            }
+            self.open.close(after: self.drainTimeout, on: loop, logger: self.logger)
         }
     }
 

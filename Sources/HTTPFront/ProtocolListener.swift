@@ -4,7 +4,6 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The public listener: SwiftNIO's HTTP/1.1 request decoder and ``ProtocolRequestHandler`` on each connection, on sockets
 /// bound here or passed in by systemd.
@@ -21,8 +20,7 @@ final class ProtocolListener: Service {
     let logger: Logger
     let group: any EventLoopGroup
     let onRunning: @Sendable ([Int]) async -> Void
-    /// The open connections, so that the ones still open when the drain time is over can be closed.
-    let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    let open = OpenConnections()
 
     init(
         bindings: [ListenerBinding],
@@ -57,9 +55,8 @@ final class ProtocolListener: Service {
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                let key = ObjectIdentifier(channel)
-                self.open.withLock { $0[key] = channel }
-                channel.closeFuture.whenComplete { _ in _ = self.open.withLock { $0.removeValue(forKey: key) } }
+                self.open.insert(channel)
+                channel.closeFuture.whenComplete { _ in self.open.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(allTimeout: idle))
@@ -67,20 +64,16 @@ final class ProtocolListener: Service {
                     try pipeline.addHandler(ProtocolRequestHandler(routes: routes))
                 }
             }
-        var servers: [any Channel] = []
-        do {
-            for binding in self.bindings {
+        let servers = try await ListenerBinding.bindAll(
+            self.bindings, close: { try? await $0.close() },
+            bind: { binding in
                 switch binding {
                 case .address(let host, let port):
-                    servers.append(try await bootstrap.bind(host: host, port: port).get())
+                    try await bootstrap.bind(host: host, port: port).get()
                 case .inherited(let descriptor, _):
-                    servers.append(try await bootstrap.withBoundSocket(descriptor).get())
+                    try await bootstrap.withBoundSocket(descriptor).get()
                 }
-            }
-        } catch {
-            for server in servers { try? await server.close() }
-            throw error
-        }
+            })
         await self.onRunning(servers.map { $0.localAddress?.port ?? 0 })
         // Completed by the quiescing helper once every connection accepted before shutdown has closed.
         let stopped = self.group.any().makePromise(of: Void.self)
@@ -93,18 +86,11 @@ final class ProtocolListener: Service {
                 quiescing.initiateShutdown(promise: stopped)
                 // Connections that have not finished when the drain time is over (a client that never completes
                 // its request) are closed, so that the rest of the shutdown (signers, ledger) runs gracefully.
-                self.group.any().scheduleTask(in: TimeAmount(self.drainTimeout)) {
-                    let remaining = self.open.withLock { Array($0.values) }
-                    guard !remaining.isEmpty else { return }
-                    self.logger.warning(
-                        "closing \(remaining.count) connection(s) still open after the drain time",
-                        metadata: ["sigillum.event": "http.drain.timeout"])
-                    for channel in remaining { channel.close(promise: nil) }
-                }
+                self.open.close(after: self.drainTimeout, on: self.group.any(), logger: self.logger)
             }
         } onCancel: {
             quiescing.initiateShutdown(promise: stopped)
-            for channel in self.open.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+            _ = self.open.closeAll()
         }
     }
 }
