@@ -25,12 +25,18 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var state = State.idle
     private var clientAddress: String?
     private var isActive = false
-    /// Parts of later requests that arrived while one was being answered.
-    private var waiting = CircularBuffer<HTTPServerRequestPart>()
+    /// What arrived for later requests while one was being answered, in order.
+    private var waiting = CircularBuffer<Pending>()
     /// A read was asked for while parts were waiting; it is passed on once they are handled.
     private var readDeferred = false
     /// Close once the request in progress is answered (shutdown, or the client stopped sending).
     private var closeWhenIdle = false
+
+    private enum Pending {
+        case part(HTTPServerRequestPart)
+        /// The decoder found the bytes after the earlier requests malformed: 400 once those are answered.
+        case malformed
+    }
 
     private enum State {
         case idle
@@ -75,14 +81,14 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = self.unwrapInboundIn(data)
         switch self.state {
         case .answering:
-            self.waiting.append(part)
+            self.waiting.append(.part(part))
         case .closing:
             break
         case .idle, .collecting, .discarding:
             if self.waiting.isEmpty {
                 self.handle(part, context: context)
             } else {
-                self.waiting.append(part)
+                self.waiting.append(.part(part))
             }
         }
     }
@@ -153,23 +159,46 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, self.isActive, !self.isAnswering {
-            // RFC 9112 §2.2: a malformed request is answered 400; the framing is lost, so the connection ends.
-            var buffer = context.channel.allocator.buffer(capacity: 128)
-            buffer.writeString("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n")
-            buffer.writeString("date: \(self.routes.dates.current())\r\nserver: \(self.routes.serverName)\r\n\r\n")
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        guard error is HTTPParserError || error is ByteToMessageDecoderError else {
+            self.close(context: context)  // the connection itself failed
+            return
         }
-        self.close(context: context)
+        // The decoder's error comes after the parts it decoded before it: the requests before the malformed bytes
+        // are answered first, in order (as NIO's pipelining handler keeps it).
+        if self.isAnswering || !self.waiting.isEmpty {
+            if !self.waiting.contains(where: { if case .malformed = $0 { true } else { false } }) {
+                self.waiting.append(.malformed)
+            }
+            return
+        }
+        self.answerMalformed(context: context)
+    }
+
+    /// RFC 9112 §2.2: a malformed request is answered 400; the framing is lost, so the connection ends.
+    private func answerMalformed(context: ChannelHandlerContext) {
+        guard self.isActive, !self.isClosing else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        buffer.writeString("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n")
+        buffer.writeString("date: \(self.routes.dates.current())\r\nserver: \(self.routes.serverName)\r\n\r\n")
+        self.state = .closing
+        self.waiting.removeAll()
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     // MARK: Routing
 
     private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        // An answer given before a body is read ends the connection (RFC 9110 §10.1.1 asks the server to say
+        // whether it will read the rest): a client that sent `Expect: 100-continue` would otherwise never send the
+        // body, and the connection would hang until the idle timeout.
+        let bodyPending =
+            head.headers.contains(name: "transfer-encoding")
+            || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
         switch self.routes.route(method: head.method, uri: head.uri) {
         case .notFound:
             self.state = .discarding
-            self.writeText(.notFound, "no such resource\n", head: head, context: context)
+            self.writeText(.notFound, "no such resource\n", head: head, close: bodyPending, context: context)
         case .methodNotAllowed(let allowed):
             self.state = .discarding
             self.writeText(
@@ -185,12 +214,17 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
                     switch problem {
                     case .tooLarge: self.writeTooLarge(head: head, context: context)
                     case .unsupportedMediaType(let message):
-                        self.writeText(.unsupportedMediaType, message, head: head, context: context)
+                        self.writeText(
+                            .unsupportedMediaType, message, head: head, close: bodyPending, context: context)
                     }
                     return
                 }
-                // RFC 9110 §10.1.1: a client that asked waits for this before it sends the body.
-                if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+                // RFC 9110 §10.1.1: a client that asked waits for this before it sends the body. An HTTP/1.0 client's
+                // expectation is ignored, and it is sent no 1xx (§15.2).
+                if head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1),
+                    let expect = head.headers.first(name: "expect"),
+                    expect.lowercased() == "100-continue"
+                {
                     var buffer = context.channel.allocator.buffer(capacity: 32)
                     buffer.writeString("HTTP/1.1 100 Continue\r\n\r\n")
                     context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
@@ -227,9 +261,12 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Between requests: handles the parts that waited, passes on a withheld read, or closes when asked to.
     private func idle(context: ChannelHandlerContext) {
-        while let part = self.waiting.popFirst() {
-            self.handle(part, context: context)
-            if self.isAnswering { return }
+        while let pending = self.waiting.popFirst() {
+            switch pending {
+            case .part(let part): self.handle(part, context: context)
+            case .malformed: return self.answerMalformed(context: context)
+            }
+            if self.isAnswering || self.isClosing { return }
         }
         if self.closeIfIdle(context: context) { return }
         if self.readDeferred {

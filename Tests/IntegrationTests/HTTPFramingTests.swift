@@ -1,0 +1,319 @@
+import Foundation
+import PKIMessages
+import Testing
+
+/// The HTTP/1.1 framing of the public listener over raw TCP (RFC 9112): pipelined requests answered in order, a
+/// malformed request answered 400 and closed, `Expect: 100-continue`, HTTP/1.0 persistence, the framing of 304 and
+/// HEAD answers to OCSP GET, and POST to a responder URL below `/ocsp/`. Every answer carries Date and Server.
+@Suite("HTTP/1.1 framing of the public listener")
+struct HTTPFramingTests {
+    /// The header block of a `POST /tsa` announcing `length` octets, with `fields` added.
+    static func tsaHead(length: Int, version: String = "1.1", fields: [String] = []) -> [UInt8] {
+        let lines =
+            [
+                "POST /tsa HTTP/\(version)", "Host: 127.0.0.1", "Content-Type: application/timestamp-query",
+                "Content-Length: \(length)",
+            ] + fields
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+
+    /// A whole `POST /tsa` with a Content-Length.
+    static func tsaPost(_ body: [UInt8], version: String = "1.1", fields: [String] = []) -> [UInt8] {
+        self.tsaHead(length: body.count, version: version, fields: fields) + body
+    }
+
+    /// Date (an IMF-fixdate, RFC 9110 §6.6.1) and Server, once each.
+    static func expectDateAndServer(
+        _ response: RawHTTP.Response, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(
+            response.header("date").flatMap(OCSPHTTP.parseDate) != nil && response.count(of: "date") == 1,
+            "\(label): no single IMF-fixdate Date field: \(response)", sourceLocation: sourceLocation)
+        #expect(
+            response.header("server")?.isEmpty == false && response.count(of: "server") == 1,
+            "\(label): no single Server field: \(response)", sourceLocation: sourceLocation)
+    }
+
+    /// `200 application/timestamp-reply` holding a granted token for `digest` (so that an answer cannot pass for
+    /// another request's); returns the token's serial.
+    @discardableResult
+    static func expectGranted(
+        _ response: RawHTTP.Response?, digest: [UInt8], _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> [UInt8]? {
+        guard let response else {
+            Issue.record("\(label): no complete response", sourceLocation: sourceLocation)
+            return nil
+        }
+        #expect(response.status == 200, "\(label): \(response)", sourceLocation: sourceLocation)
+        #expect(
+            response.header("content-type") == "application/timestamp-reply", "\(label): \(response)",
+            sourceLocation: sourceLocation)
+        Self.expectDateAndServer(response, label, sourceLocation: sourceLocation)
+        guard let received = try? ReceivedResponse(response.body) else {
+            Issue.record("\(label): the body is no TimeStampResp: \(response)", sourceLocation: sourceLocation)
+            return nil
+        }
+        #expect(received.status == .granted, "\(label): \(received.status)", sourceLocation: sourceLocation)
+        let stamped = received.token.map { Array($0.tstInfo.messageImprint.hashedMessage) }
+        #expect(
+            stamped == digest,
+            "\(label): the token stamps \(stamped.map(hex) ?? "nothing"), the request asked for \(hex(digest))",
+            sourceLocation: sourceLocation)
+        return received.serial
+    }
+
+    /// RFC 9112 §9.3.2: `POST /tsa`, `GET /nope` and another `POST /tsa` written in one send are answered in
+    /// request order on the one connection (200 granted for the first digest, 404, 200 granted for the second,
+    /// two serials), and the connection stays open. A malformed request line is answered 400 with
+    /// `connection: close` and the server closes (RFC 9112 §2.2); the daemon serves on. Bytes that fail to parse
+    /// behind a complete request (GARBAGE, or anything after `Connection: close`) never cost that request its
+    /// answer.
+    @Test func pipelinedRequestsInOrderAndMalformedRequestLine() async throws {
+        try await withDevelopmentDaemon("http-pipelining") { _, daemon, banner in
+            let digests = [randomBytes(32), randomBytes(32)]
+            let requests = try digests.map { try Requests.make(digest: $0) }
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                try await connection.send(
+                    Self.tsaPost(requests[0]) + Array("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+                        + Self.tsaPost(requests[1]))
+                let responses = try await connection.responses(3)
+                #expect(
+                    responses.map(\.status) == [200, 404, 200],
+                    "three pipelined requests: \(responses)\n\(connection.evidence)")
+                guard responses.count == 3 else { return }
+                let first = Self.expectGranted(responses[0], digest: digests[0], "first POST /tsa")
+                #expect(responses[1].status == 404, "GET /nope: \(responses[1])")
+                Self.expectDateAndServer(responses[1], "GET /nope")
+                let second = Self.expectGranted(responses[2], digest: digests[1], "second POST /tsa")
+                #expect(
+                    first != nil && second != nil && first != second,
+                    "serials \(first.map(hex) ?? "none") and \(second.map(hex) ?? "none")")
+                // Keep-alive: nothing follows the three answers, and the connection stays open.
+                let extra = try await connection.unread(after: .milliseconds(300))
+                #expect(extra.isEmpty && connection.ending == nil, "after three answers: \(connection.evidence)")
+            }
+
+            // A request the server cannot parse behind a complete one: the complete one is answered (its token
+            // is issued and logged either way), then the 400, then the close; NIO's HTTPServerPipelineHandler holds
+            // a parse error back until the answer in progress is written.
+            do {
+                try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                    let digest = randomBytes(32)
+                    try await connection.send(
+                        Self.tsaPost(try Requests.make(digest: digest)) + Array("GARBAGE\r\n\r\n".utf8))
+                    let responses = try await connection.responses(2)
+                    #expect(
+                        responses.map(\.status) == [200, 400],
+                        "POST /tsa then GARBAGE in one send: \(responses) \(connection.evidence)")
+                    if let first = responses.first {
+                        Self.expectGranted(first, digest: digest, "POST /tsa before GARBAGE")
+                    }
+                }
+            }
+            // The same with a request behind one that says `Connection: close`: that one is answered, with
+            // `connection: close`, and the rest ignored.
+            do {
+                try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                    let digest = randomBytes(32)
+                    try await connection.send(
+                        Self.tsaPost(try Requests.make(digest: digest), fields: ["Connection: close"])
+                            + Array("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+                    let response = try await connection.next()
+                    Self.expectGranted(response, digest: digest, "POST /tsa with Connection: close, then GET /nope")
+                    #expect(response?.header("connection") == "close", "\(connection.evidence)")
+                }
+            }
+
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                try await connection.send("GARBAGE\r\n\r\n")
+                let response = try await connection.next()
+                #expect(
+                    response?.statusLine.hasPrefix("HTTP/1.1 400 ") == true,
+                    "GARBAGE: \(response.map { "\($0)" } ?? "no response") \(connection.evidence)")
+                if let response {
+                    #expect(response.header("connection") == "close", "\(response)")
+                    Self.expectDateAndServer(response, "400 to GARBAGE")
+                }
+                let closed = try await connection.waitForClose(timeout: .seconds(10))
+                #expect(closed, "the connection stayed open 10 s after the 400: \(connection.evidence)")
+                #expect(try await connection.unread(after: .zero).isEmpty, "after the 400: \(connection.evidence)")
+            }
+            try await HTTPTests.expectStillServing(banner)
+            #expect(daemon.isRunning)
+        }
+    }
+
+    /// RFC 9110 §10.1.1: a `POST /tsa` head with `Expect: 100-continue` gets `HTTP/1.1 100 Continue` before any of
+    /// the body is sent, then the token once it is; with a Content-Length over the 16 KiB limit the only answer
+    /// is 413 (no 100) and the server closes. RFC 9112 §9.3: an HTTP/1.0 request without keep-alive is answered
+    /// with `connection: close` and the server closes; with `Connection: keep-alive` the answer says
+    /// `connection: keep-alive` and a second request on the connection is answered. Known issue: an HTTP/1.0
+    /// request with `Expect: 100-continue` gets a 100 it must not get.
+    @Test func expectContinueAndHTTP10Persistence() async throws {
+        try await withDevelopmentDaemon("http-continue") { _, _, banner in
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                let digest = randomBytes(32)
+                let request = try Requests.make(digest: digest)
+                try await connection.send(Self.tsaHead(length: request.count, fields: ["Expect: 100-continue"]))
+                let interim = try await connection.next(timeout: .seconds(10))
+                #expect(
+                    interim?.statusLine == "HTTP/1.1 100 Continue",
+                    "within 10 s of the head: \(interim.map { "\($0)" } ?? "no response") \(connection.evidence)")
+                guard interim?.status == 100 else { return }
+                try await connection.send(request)
+                Self.expectGranted(try await connection.next(), digest: digest, "POST /tsa after 100 Continue")
+                #expect(connection.ending == nil, "closed after the answer: \(connection.evidence)")
+            }
+
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                try await connection.send(Self.tsaHead(length: 20 * 1024, fields: ["Expect: 100-continue"]))
+                let response = try await connection.next(timeout: .seconds(10))
+                let seen = response.map { "\($0)" } ?? "no response"
+                #expect(
+                    response?.status == 413,
+                    "20 KiB announced with Expect: 100-continue: \(seen) \(connection.evidence)")
+                if let response {
+                    #expect(response.header("connection") == "close", "\(response)")
+                    Self.expectDateAndServer(response, "413")
+                }
+                let closed = try await connection.waitForClose(timeout: .seconds(10))
+                #expect(closed, "the connection stayed open 10 s after the 413: \(connection.evidence)")
+                #expect(try await connection.unread(after: .zero).isEmpty, "after the 413: \(connection.evidence)")
+            }
+
+            // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request (§15.2: no
+            // 1xx to an HTTP/1.0 client).
+            do {
+                try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                    let digest = randomBytes(32)
+                    let request = try Requests.make(digest: digest)
+                    try await connection.send(
+                        Self.tsaHead(length: request.count, version: "1.0", fields: ["Expect: 100-continue"]))
+                    let early = try await connection.unread(after: .seconds(2))
+                    #expect(early.isEmpty, "HTTP/1.0 head with Expect: 100-continue: \(connection.evidence)")
+                    try await connection.send(request)
+                    let response = try await connection.next()
+                    #expect(response?.status == 200, "first answer: \(response.map { "\($0)" } ?? "none")")
+                }
+            }
+
+            // An answer before the body (here 415) to a client waiting for 100 Continue ends the connection, or
+            // both sides would wait for each other until the idle timeout (RFC 9110 §10.1.1).
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                try await connection.send(
+                    "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n"
+                        + "Expect: 100-continue\r\n\r\n")
+                let response = try await connection.next()
+                #expect(response?.status == 415, "\(connection.evidence)")
+                #expect(response?.header("connection") == "close", "\(connection.evidence)")
+                let closed = try await connection.waitForClose(timeout: .seconds(10))
+                #expect(closed, "415 before the body, still open 10 s later: \(connection.evidence)")
+            }
+
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                let digest = randomBytes(32)
+                try await connection.send(Self.tsaPost(try Requests.make(digest: digest), version: "1.0"))
+                let response = try await connection.next()
+                Self.expectGranted(response, digest: digest, "HTTP/1.0 POST /tsa")
+                #expect(response?.header("connection")?.lowercased() == "close", "\(response.map { "\($0)" } ?? "")")
+                let closed = try await connection.waitForClose(timeout: .seconds(10))
+                #expect(closed, "HTTP/1.0 without keep-alive, still open 10 s later: \(connection.evidence)")
+            }
+
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                for round in 1...2 {
+                    let digest = randomBytes(32)
+                    let request = try Requests.make(digest: digest)
+                    try await connection.send(
+                        Self.tsaPost(request, version: "1.0", fields: ["Connection: keep-alive"]))
+                    let response = try await connection.next()
+                    Self.expectGranted(response, digest: digest, "HTTP/1.0 keep-alive request \(round)")
+                    #expect(
+                        response?.header("connection")?.lowercased() == "keep-alive",
+                        "request \(round): \(response.map { "\($0)" } ?? "none") \(connection.evidence)")
+                    #expect(connection.ending == nil, "request \(round): \(connection.evidence)")
+                }
+            }
+        }
+    }
+
+    /// OCSP GET framing: `If-None-Match` with the current ETag is answered 304 with ETag and Cache-Control and
+    /// without Content-Length (RFC 9110 §8.6, §15.4.5) or body; `HEAD /ocsp/{request}` has GET's header fields
+    /// (Content-Length the GET body's) and no body (RFC 9110 §9.3.2), and the connection stays in step. `POST` to a
+    /// responder URL below `/ocsp/` is answered as `POST /ocsp`, with the same answer.
+    @Test func ocspNotModifiedHeadAndPathsBelowOCSP() async throws {
+        try await OCSPStatusTests.withCA("http-framing-ocsp") { directory, pki, endpoint in
+            let request = try await OpenSSLOCSP.makeRequest(
+                issuer: pki.a.certificate, certificates: [pki.a.good.certificate], out: directory + "/request.der")
+            let path = "/ocsp/" + OCSPHTTP.percentEncoded(OCSPHTTP.base64(request))
+            let get = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            let port = endpoint.banner.tsaPort
+            try await RawHTTP.withConnection(port: port) { connection in
+                try await connection.send(get + "\r\n")
+                let fullAnswer = try await connection.next()
+                let full = try #require(fullAnswer, "no answer to GET: \(connection.evidence)")
+                #expect(full.status == 200 && full.header("content-type") == OCSPMessages.responseType, "\(full)")
+                #expect(full.header("content-length") == String(full.body.count), "\(full)")
+                #expect((try? ReceivedOCSPResponse(full.body))?.status == .successful, "\(full)")
+                Self.expectDateAndServer(full, "GET")
+                let etag = try #require(full.header("etag"), "no ETag on the GET answer: \(full)")
+
+                try await connection.send(get + "If-None-Match: \(etag)\r\n\r\n")
+                let notModifiedAnswer = try await connection.next()
+                let notModified = try #require(notModifiedAnswer, "no answer to If-None-Match: \(connection.evidence)")
+                #expect(notModified.status == 304, "If-None-Match: \(etag): \(notModified)")
+                #expect(notModified.header("content-length") == nil, "a 304 with Content-Length: \(notModified)")
+                #expect(notModified.header("etag") == etag, "\(notModified)")
+                #expect(notModified.header("cache-control")?.contains("max-age=") == true, "\(notModified)")
+                Self.expectDateAndServer(notModified, "304")
+                let after304 = try await connection.unread(after: .milliseconds(500))
+                #expect(after304.isEmpty, "octets after the 304's header fields: \(connection.evidence)")
+
+                try await connection.send("HEAD \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let headAnswer = try await connection.next(afterHEAD: true)
+                let head = try #require(headAnswer, "no answer to HEAD: \(connection.evidence)")
+                #expect(head.status == 200, "HEAD: \(head)")
+                #expect(
+                    head.header("content-length") == String(full.body.count),
+                    "HEAD states another length than GET's \(full.body.count) octets: \(head)")
+                for name in ["content-type", "etag", "last-modified", "expires"] {
+                    #expect(head.header(name) == full.header(name), "\(name): HEAD \(head)\nGET \(full)")
+                }
+                #expect(
+                    Set(head.fields.map(\.name)) == Set(full.fields.map(\.name)),
+                    "HEAD and GET differ in their fields:\nHEAD \(head)\nGET \(full)")
+                Self.expectDateAndServer(head, "HEAD")
+                let afterHead = try await connection.unread(after: .milliseconds(500))
+                #expect(afterHead.isEmpty, "octets after the HEAD answer's header fields: \(connection.evidence)")
+
+                // In step: the next GET on the connection is answered with the same answer.
+                try await connection.send(get + "\r\n")
+                let again = try await connection.next()
+                #expect(again?.status == 200 && again?.body == full.body, "\(again.map { "\($0)" } ?? "none")")
+                #expect(connection.ending == nil, "\(connection.evidence)")
+            }
+
+            try await RawHTTP.withConnection(port: port) { connection in
+                var answers: [String: [UInt8]] = [:]
+                for path in ["/ocsp", "/ocsp/some/path"] {
+                    let head =
+                        "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(OCSPMessages.requestType)\r\n"
+                        + "Content-Length: \(request.count)\r\n\r\n"
+                    try await connection.send(Array(head.utf8) + request)
+                    let answer = try await connection.next()
+                    let response = try #require(answer, "no answer to POST \(path): \(connection.evidence)")
+                    #expect(response.status == 200, "POST \(path): \(response)")
+                    #expect(response.header("content-type") == OCSPMessages.responseType, "POST \(path): \(response)")
+                    #expect(
+                        (try? ReceivedOCSPResponse(response.body))?.status == .successful, "POST \(path): \(response)")
+                    Self.expectDateAndServer(response, "POST \(path)")
+                    answers[path] = response.body
+                }
+                #expect(
+                    answers["/ocsp/some/path"] == answers["/ocsp"],
+                    "POST /ocsp/some/path is answered otherwise than POST /ocsp: \(answers.mapValues { hex($0) })")
+            }
+        }
+    }
+}
