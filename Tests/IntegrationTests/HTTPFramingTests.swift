@@ -148,8 +148,8 @@ struct HTTPFramingTests {
     /// the body is sent, then the token once it is; with a Content-Length over the 16 KiB limit the only answer
     /// is 413 (no 100) and the server closes. RFC 9112 §9.3: an HTTP/1.0 request without keep-alive is answered
     /// with `connection: close` and the server closes; with `Connection: keep-alive` the answer says
-    /// `connection: keep-alive` and a second request on the connection is answered. Known issue: an HTTP/1.0
-    /// request with `Expect: 100-continue` gets a 100 it must not get.
+    /// `connection: keep-alive` and a second request on the connection is answered. An HTTP/1.0 request with
+    /// `Expect: 100-continue` gets no 100 (RFC 9110 §15.2); a 415 given before the body ends the connection.
     @Test func expectContinueAndHTTP10Persistence() async throws {
         try await withDevelopmentDaemon("http-continue") { _, _, banner in
             try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
