@@ -50,6 +50,10 @@ public final class OCSPResponderService: Service, Sendable {
     /// Request bytes already parsed into a cacheable single-CertID question, so that a relying party asking the same
     /// question again (clients send identical bytes for one certificate) skips the DER parse.
     let parsedRequests = Mutex<[[UInt8]: ParsedQuestion]>([:])
+    /// The last thisUpdate/nextUpdate formatted (``updateTimes(now:nextUpdate:)``).
+    let formattedTimes = Mutex<
+        (now: Int64, nextUpdate: Int64, thisText: GeneralizedTimeText, nextText: GeneralizedTimeText)?
+    >(nil)
     /// How many parsed requests are remembered before the memo starts over.
     static let parsedRequestLimit = 10_000
 
@@ -289,8 +293,7 @@ public final class OCSPResponderService: Service, Sendable {
         let issuer = job.issuer
         let now = self.now()
         let nextUpdate = now + self.configuration.validitySeconds
-        let thisUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: now)
-        let nextUpdateText = try GeneralizedTimeText(wholeSecondsSince1970: nextUpdate)
+        let (thisUpdateText, nextUpdateText) = try self.updateTimes(now: now, nextUpdate: nextUpdate)
         let snapshot = job.snapshot ?? issuer.status.currentSnapshot
         var extendedRevoke = false
         var responses: [SingleResponse] = []
@@ -326,57 +329,113 @@ public final class OCSPResponderService: Service, Sendable {
         // RFC 6960 §4.4.8: a "revoked" answer for a non-issued certificate carries the extended-revoke extension.
         if extendedRevoke { extensions.append(OCSPExtendedRevoke().makeCertificateExtension()) }
 
-        var dataCoder = DER.Serializer()
-        try dataCoder.appendConstructedNode(identifier: .sequence) { coder in  // ResponseData, version v1 not written
-            coder.serializeRawBytes(issuer.responderIDDER)
-            try coder.serialize(thisUpdateText)  // producedAt
-            try coder.serializeSequenceOf(responses)
-            if !extensions.isEmpty {
-                try coder.appendConstructedNode(
-                    identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
-                ) {
-                    coder in
-                    try coder.serializeSequenceOf(extensions)
-                }
-            }
+        // ResponseData (version v1 is the DEFAULT and not written), assembled around the parts that are encoded
+        // on their own: the pre-encoded ResponderID, producedAt, the SingleResponses, the extensions.
+        var singlesCoder = DER.Serializer()
+        try singlesCoder.serializeSequenceOf(responses)
+        let singles = singlesCoder.serializedBytes
+        var extensionsDER: [UInt8] = []
+        if !extensions.isEmpty {
+            var coder = DER.Serializer()
+            try coder.serializeSequenceOf(extensions)
+            DERLength.appendHeader(tag: 0xA1, contentLength: coder.serializedBytes.count, to: &extensionsDER)
+            extensionsDER.append(contentsOf: coder.serializedBytes)
         }
-        return UnsignedResponse(tbsResponseData: dataCoder.serializedBytes, thisUpdate: now, nextUpdate: nextUpdate)
+        let producedAt = Array(thisUpdateText.text.utf8)
+        let content =
+            issuer.responderIDDER.count + DERLength.elementSize(producedAt.count) + singles.count + extensionsDER.count
+        var data: [UInt8] = []
+        data.reserveCapacity(DERLength.elementSize(content))
+        DERLength.appendHeader(tag: 0x30, contentLength: content, to: &data)
+        data.append(contentsOf: issuer.responderIDDER)
+        DERLength.appendHeader(tag: 0x18, contentLength: producedAt.count, to: &data)  // GeneralizedTime
+        data.append(contentsOf: producedAt)
+        data.append(contentsOf: singles)
+        data.append(contentsOf: extensionsDER)
+        return UnsignedResponse(tbsResponseData: data, thisUpdate: now, nextUpdate: nextUpdate)
+    }
+
+    /// thisUpdate (also producedAt) and nextUpdate as GeneralizedTime, formatted once per second.
+    func updateTimes(now: Int64, nextUpdate: Int64) throws -> (GeneralizedTimeText, GeneralizedTimeText) {
+        if let cached = self.formattedTimes.withLock({ $0 }), cached.now == now, cached.nextUpdate == nextUpdate {
+            return (cached.thisText, cached.nextText)
+        }
+        let thisText = try GeneralizedTimeText(wholeSecondsSince1970: now)
+        let nextText = try GeneralizedTimeText(wholeSecondsSince1970: nextUpdate)
+        self.formattedTimes.withLock { $0 = (now, nextUpdate, thisText, nextText) }
+        return (thisText, nextText)
     }
 
     /// The OCSPResponse around a signed ResponseData (RFC 6960 §4.2.1), with its strong entity tag.
+    ///
+    /// ```
+    /// OCSPResponse { successful, [0] EXPLICIT ResponseBytes { id-pkix-ocsp-basic,
+    ///   OCTET STRING { BasicOCSPResponse { tbsResponseData, signatureAlgorithm, BIT STRING signature,
+    ///     [0] EXPLICIT certs (delegated responders only) } } } }
+    /// ```
+    /// Every length is computed first, then each byte is written once (``DERLength``).
     func signedResponse(_ unsigned: UnsignedResponse, signature: [UInt8], issuer: OCSPIssuer) throws
         -> SignedResponse
     {
         let tbsResponseData = unsigned.tbsResponseData
-        let now = unsigned.thisUpdate
-        let nextUpdate = unsigned.nextUpdate
-        var basicCoder = DER.Serializer()
-        try basicCoder.appendConstructedNode(identifier: .sequence) { coder in  // BasicOCSPResponse
-            coder.serializeRawBytes(tbsResponseData)
-            coder.serializeRawBytes(issuer.signatureAlgorithmDER)
-            try coder.serialize(ASN1BitString(bytes: signature[...]))
-            coder.serializeRawBytes(issuer.certsDER)  // [0] EXPLICIT SEQUENCE OF Certificate, delegated only
-        }
+        let bitString = 1 + signature.count  // no unused bits
+        let basicContent =
+            tbsResponseData.count + issuer.signatureAlgorithmDER.count + DERLength.elementSize(bitString)
+            + issuer.certsDER.count
+        let basic = DERLength.elementSize(basicContent)
+        let responseBytesContent = Self.basicResponseTypeDER.count + DERLength.elementSize(basic)
+        let responseBytes = DERLength.elementSize(responseBytesContent)
+        let responseContent = Self.successfulStatusDER.count + DERLength.elementSize(responseBytes)
+
+        var response: [UInt8] = []
+        response.reserveCapacity(DERLength.elementSize(responseContent))
+        DERLength.appendHeader(tag: 0x30, contentLength: responseContent, to: &response)  // OCSPResponse
+        response.append(contentsOf: Self.successfulStatusDER)
+        DERLength.appendHeader(tag: 0xA0, contentLength: responseBytes, to: &response)
+        DERLength.appendHeader(tag: 0x30, contentLength: responseBytesContent, to: &response)  // ResponseBytes
+        response.append(contentsOf: Self.basicResponseTypeDER)
+        DERLength.appendHeader(tag: 0x04, contentLength: basic, to: &response)
+        DERLength.appendHeader(tag: 0x30, contentLength: basicContent, to: &response)  // BasicOCSPResponse
+        response.append(contentsOf: tbsResponseData)
+        response.append(contentsOf: issuer.signatureAlgorithmDER)
+        DERLength.appendHeader(tag: 0x03, contentLength: bitString, to: &response)
+        response.append(0)
+        response.append(contentsOf: signature)
+        response.append(contentsOf: issuer.certsDER)  // [0] EXPLICIT SEQUENCE OF Certificate, or nothing
+        return SignedResponse(
+            response: response,
+            validity: .init(
+                thisUpdate: unsigned.thisUpdate, nextUpdate: unsigned.nextUpdate, producedAt: unsigned.thisUpdate,
+                entityTag: Self.entityTag(of: response))
+        )
+    }
+
+    /// `responseStatus successful` (ENUMERATED 0).
+    static let successfulStatusDER: [UInt8] = [0x0A, 0x01, 0x00]
+
+    /// `responseType id-pkix-ocsp-basic` (RFC 6960 §4.2.1).
+    static let basicResponseTypeDER: [UInt8] = {
         var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { coder in  // OCSPResponse
-            try coder.serialize(OCSPResponseStatus.successful)
-            try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
-                coder in
-                try coder.appendConstructedNode(identifier: .sequence) { coder in  // ResponseBytes
-                    try coder.serialize(ASN1ObjectIdentifier.OCSP.basicResponse)
-                    try coder.serialize(ASN1OctetString(contentBytes: basicCoder.serializedBytes[...]))
+        // An OBJECT IDENTIFIER constant always encodes.
+        try? coder.serialize(ASN1ObjectIdentifier.OCSP.basicResponse)
+        return coder.serializedBytes
+    }()
+
+    /// A strong entity tag of an answer (RFC 9110 §8.8.3): the first 16 octets of its SHA-256, in hex, quoted.
+    static func entityTag(of response: [UInt8]) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        var text: [UInt8] = [UInt8(ascii: "\"")]
+        text.reserveCapacity(34)
+        SHA256.hash(data: response).withUnsafeBytes { digest in
+            digits.withUTF8Buffer { digits in
+                for byte in digest.prefix(16) {
+                    text.append(digits[Int(byte >> 4)])
+                    text.append(digits[Int(byte & 0x0F)])
                 }
             }
         }
-        let response = coder.serializedBytes
-        let tag = SHA256.hash(data: response).prefix(16).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
-        return SignedResponse(
-            response: response,
-            validity: .init(thisUpdate: now, nextUpdate: nextUpdate, producedAt: now, entityTag: "\"\(tag)\"")
-        )
+        text.append(UInt8(ascii: "\""))
+        return String(decoding: text, as: UTF8.self)
     }
 
     static func failure(_ status: OCSPResponseStatus) -> OCSPOutcome {

@@ -1,12 +1,12 @@
-/// Definite-length DER headers (X.690 §8.1.3), for assembling a token in one buffer.
+/// Definite-length DER headers (X.690 §8.1.3), for assembling a message in one buffer.
 ///
 /// swift-asn1's serializer writes a constructed node's content first and then moves it to make room for a longer
-/// length field, once per nesting level; a token nests six levels around kilobytes of certificates, so the hot
-/// path computes every length first and writes each byte once.
-enum DERLength {
+/// length field, once per nesting level; a time-stamp token or an OCSP response nests several levels around
+/// kilobytes of certificates, so the hot paths compute every length first and write each byte once.
+public enum DERLength {
     /// The size of a header (tag + length octets) for `contentLength` content octets.
     @inline(__always)
-    static func headerSize(_ contentLength: Int) -> Int {
+    public static func headerSize(_ contentLength: Int) -> Int {
         if contentLength < 0x80 { return 2 }
         if contentLength <= 0xFF { return 3 }
         if contentLength <= 0xFFFF { return 4 }
@@ -16,13 +16,13 @@ enum DERLength {
 
     /// The size of a whole element with `contentLength` content octets.
     @inline(__always)
-    static func elementSize(_ contentLength: Int) -> Int {
+    public static func elementSize(_ contentLength: Int) -> Int {
         self.headerSize(contentLength) + contentLength
     }
 
     /// Appends `tag` and the length octets of `contentLength`.
     @inline(__always)
-    static func appendHeader(tag: UInt8, contentLength: Int, to bytes: inout [UInt8]) {
+    public static func appendHeader(tag: UInt8, contentLength: Int, to bytes: inout [UInt8]) {
         bytes.append(tag)
         if contentLength < 0x80 {
             bytes.append(UInt8(contentLength))
