@@ -46,13 +46,6 @@ public final class ServingSlot: Sendable {
     /// How many reloads took effect, plus one.
     public var generation: Int { self.current.withLock { $0.number } }
 
-    /// Runs `body` with the current set, counted as a request of its generation.
-    public func serve<Result>(_ body: (ServingSet) async throws -> Result) async rethrows -> Result {
-        let ticket = self.enter()
-        defer { ticket.leave() }
-        return try await body(ticket.set)
-    }
-
     /// A request that holds the set current when it started; ``leave()`` exactly once when it is answered.
     public struct Ticket: Sendable {
         fileprivate let generation: Generation
@@ -61,7 +54,7 @@ public final class ServingSlot: Sendable {
         public func leave() { self.generation.running.subtract(1, ordering: .releasing) }
     }
 
-    /// Takes the current set for a request that is answered outside a task (an event loop and a callback).
+    /// Takes the current set for a request, counted as one of its generation until the ticket's ``Ticket/leave()``.
     public func enter() -> Ticket {
         // Counted under the lock: a reload that swaps right after sees this request in the old generation.
         let generation = self.current.withLock { generation in
