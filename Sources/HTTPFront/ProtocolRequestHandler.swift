@@ -174,7 +174,7 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.answerMalformed(context: context)
     }
 
-    /// RFC 9112 §2.2: a malformed request is answered 400; the framing is lost, so the connection ends.
+    /// RFC 9112 §2.2, §3.2: a malformed request is answered 400, and the connection ends (the framing may be lost).
     private func answerMalformed(context: ChannelHandlerContext) {
         guard self.isActive, !self.isClosing else { return }
         var buffer = context.channel.allocator.buffer(capacity: 128)
@@ -189,6 +189,10 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Routing
 
     private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field is answered 400.
+        if head.version.major == 1, head.version.minor >= 1, head.headers["host"].count != 1 {
+            return self.answerMalformed(context: context)
+        }
         // An answer given before a body is read ends the connection (RFC 9110 §10.1.1 asks the server to say
         // whether it will read the rest): a client that sent `Expect: 100-continue` would otherwise never send the
         // body, and the connection would hang until the idle timeout.

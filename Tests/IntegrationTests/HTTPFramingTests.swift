@@ -139,6 +139,19 @@ struct HTTPFramingTests {
                 #expect(closed, "the connection stayed open 10 s after the 400: \(connection.evidence)")
                 #expect(try await connection.unread(after: .zero).isEmpty, "after the 400: \(connection.evidence)")
             }
+            // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with two, is answered 400.
+            for (label, head) in [
+                ("no Host", "POST /tsa HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+                ("two Host fields", "POST /tsa HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 0\r\n\r\n"),
+            ] {
+                try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                    try await connection.send(head)
+                    let response = try await connection.next()
+                    #expect(response?.status == 400, "\(label): \(connection.evidence)")
+                    let closed = try await connection.waitForClose(timeout: .seconds(10))
+                    #expect(closed, "\(label): still open 10 s after the 400: \(connection.evidence)")
+                }
+            }
             try await HTTPTests.expectStillServing(banner)
             #expect(daemon.isRunning)
         }
