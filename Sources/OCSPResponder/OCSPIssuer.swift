@@ -18,6 +18,8 @@ public final class OCSPIssuer: Sendable {
 
     public let certificate: Certificate
     public let signer: any Signer
+    /// The signer when it signs in-process, so that an event loop may call it without a task.
+    let softwareSigner: SoftwareSigner?
     public let status: any StatusLookup
     public let nonIssuedIsRevoked: Bool
     /// A short name for logs and metrics (the issuer's common name or subject).
@@ -56,6 +58,7 @@ public final class OCSPIssuer: Sendable {
         }
         self.certificate = certificate
         self.signer = signer
+        self.softwareSigner = signer as? SoftwareSigner
         self.status = status
         self.nonIssuedIsRevoked = nonIssuedIsRevoked
         self.isDelegated = delegated

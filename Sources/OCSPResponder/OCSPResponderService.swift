@@ -96,7 +96,7 @@ public final class OCSPResponderService: Service, Sendable {
         case .answer(let answer):
             outcome = answer
         case .sign(let job):
-            guard let signer = job.issuer.signer as? SoftwareSigner else { return nil }
+            guard let signer = job.issuer.softwareSigner else { return nil }
             outcome = self.perform(job) { message in try signer.sign(message) }
         }
         self.metrics.record(outcome)

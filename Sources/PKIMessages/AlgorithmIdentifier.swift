@@ -40,7 +40,8 @@ public struct AlgorithmIdentifier: DERImplicitlyTaggable, Hashable, Sendable {
     /// True when the parameters are absent or an ASN.1 NULL, the two forms RFC 5754 §2 allows for SHA-2.
     public var hasAbsentOrNullParameters: Bool {
         guard let parameters else { return true }
-        return (try? ASN1Null(asn1Any: parameters)) != nil
+        // NULL has one DER encoding (05 00): comparing with it is the same check as parsing, without the parse.
+        return parameters == Self.nullParameters
     }
 }
 
