@@ -11,13 +11,13 @@ enum OCSPRoutes {
 
     /// Percent-decodes and base64-decodes in one pass: the standard and the URL-safe alphabet, padding optional,
     /// `%2B`/`%2F`/`%3D` and any other escapes accepted; nil for anything else.
-    static func decodeGETRequest(_ encoded: String) -> [UInt8]? {
+    static func decodeGETRequest<Encoded: Collection<UInt8>>(_ encoded: Encoded) -> [UInt8]? {
         var output: [UInt8] = []
-        output.reserveCapacity(encoded.utf8.count * 3 / 4)
+        output.reserveCapacity(encoded.count * 3 / 4)
         var accumulator: UInt32 = 0
         var bits = 0
         var padding = 0
-        var utf8 = encoded.utf8.makeIterator()
+        var utf8 = encoded.makeIterator()
         func hexValue(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
@@ -76,18 +76,32 @@ enum OCSPRoutes {
 
 /// The HTTP dates of answers, formatted once per answer (they only change when the answer is re-signed).
 final class CachingHeaderCache: Sendable {
-    private let entries = Mutex<[String: (lastModified: String, expires: String)]>([:])
+    /// The caching header fields of one answer, as rendered for one second (max-age counts down).
+    struct Fields: Sendable {
+        var second: Int64
+        var fields: [(String, String)]
+    }
 
-    func dates(for validity: OCSPOutcome.Validity) -> (lastModified: String, expires: String) {
-        if let cached = self.entries.withLock({ $0[validity.entityTag] }) { return cached }
-        let dates = (
-            lastModified: HTTPDate.format(secondsSince1970: validity.thisUpdate),
-            expires: HTTPDate.format(secondsSince1970: validity.nextUpdate)
-        )
+    private let entries = Mutex<[String: Fields]>([:])
+
+    /// `Last-Modified`, `Expires`, `ETag` and `Cache-Control` for an answer at `now` (RFC 5019 §6.2), rendered once
+    /// per answer and second.
+    func fields(for validity: OCSPOutcome.Validity, now: Int64) -> [(String, String)] {
+        if let cached = self.entries.withLock({ $0[validity.entityTag] }), cached.second == now {
+            return cached.fields
+        }
+        // max-age ends at nextUpdate, so that no cache keeps the answer past it.
+        let maxAge = max(0, validity.nextUpdate - now)
+        let fields = [
+            ("last-modified", HTTPDate.format(secondsSince1970: validity.thisUpdate)),
+            ("expires", HTTPDate.format(secondsSince1970: validity.nextUpdate)),
+            ("etag", validity.entityTag),
+            ("cache-control", "max-age=\(maxAge), public, no-transform, must-revalidate"),
+        ]
         self.entries.withLock { entries in
             if entries.count >= 100_000 { entries.removeAll(keepingCapacity: true) }  // bounded: answers are re-signed
-            entries[validity.entityTag] = dates
+            entries[validity.entityTag] = Fields(second: now, fields: fields)
         }
-        return dates
+        return fields
     }
 }

@@ -19,7 +19,7 @@ final class ProtocolRoutes: Sendable {
     let ocspEnabled: Bool
     let serverName: String
     let dates = DateHeaderCache()
-    let cachingDates = CachingHeaderCache()
+    let cachingFields = CachingHeaderCache()
     let logger: Logger
 
     init(slot: ServingSlot, settings: PublicListenerSettings, serverName: String = "sigillum", logger: Logger) {
@@ -35,7 +35,7 @@ final class ProtocolRoutes: Sendable {
         case timeStamp
         case ocspPost
         /// The encoded request: the path after `/ocsp/`.
-        case ocspGet(Substring)
+        case ocspGet(Substring.UTF8View)
 
         /// Whether the request's body is the protocol message (and its type and size are checked first).
         var readsBody: Bool {
@@ -94,7 +94,7 @@ final class ProtocolRoutes: Sendable {
             }
             // Everything after /ocsp/ is the request, '/' included: base64 may contain it, and many clients do not
             // percent-encode it (RFC 6960 App. A.1 asks for url-encoding; RFC 5019 §5 the same).
-            return .route(.ocspGet(Substring(path.dropFirst(prefix.count))))
+            return .route(.ocspGet(path.dropFirst(prefix.count)))
         default:
             return .methodNotAllowed("GET, POST")
         }
@@ -169,10 +169,12 @@ final class ProtocolRoutes: Sendable {
                 return deliver(Self.notFound)
             }
             // An undecodable request is answered malformedRequest, as an OCSP answer.
-            let der = OCSPRoutes.decodeGETRequest(String(encoded)) ?? []
-            let ifNoneMatch = head.headers["if-none-match"].joined(separator: ",")
+            let der = OCSPRoutes.decodeGETRequest(encoded) ?? []
+            let ifNoneMatch =
+                head.headers.contains(name: "if-none-match")
+                ? head.headers["if-none-match"].joined(separator: ",") : nil
             self.ocspAnswer(ocsp, request: der[...], ticket: ticket, deliver: deliver) { outcome in
-                self.getAnswer(outcome, ifNoneMatch: ifNoneMatch.isEmpty ? nil : ifNoneMatch)
+                self.getAnswer(outcome, ifNoneMatch: ifNoneMatch)
             }
         }
     }
@@ -202,20 +204,12 @@ final class ProtocolRoutes: Sendable {
             return Answer(
                 status: .ok, headers: [("content-type", OCSPRoutes.responseMediaType)], body: outcome.response)
         }
-        // Caching headers that never let a cache keep the answer past nextUpdate.
-        let maxAge = max(0, validity.nextUpdate - self.dates.currentSecond())
-        let dates = self.cachingDates.dates(for: validity)
-        var headers = [
-            ("last-modified", dates.lastModified),
-            ("expires", dates.expires),
-            ("etag", validity.entityTag),
-            ("cache-control", "max-age=\(maxAge), public, no-transform, must-revalidate"),
-        ]
+        let fields = self.cachingFields.fields(for: validity, now: self.dates.currentSecond())
         if let ifNoneMatch, OCSPRoutes.matches(ifNoneMatch, validity.entityTag) {
-            return Answer(status: .notModified, headers: headers, body: [])
+            return Answer(status: .notModified, headers: fields, body: [])
         }
-        headers.insert(("content-type", OCSPRoutes.responseMediaType), at: 0)
-        return Answer(status: .ok, headers: headers, body: outcome.response)
+        return Answer(
+            status: .ok, headers: [("content-type", OCSPRoutes.responseMediaType)] + fields, body: outcome.response)
     }
 
     static let notFound = Answer(
