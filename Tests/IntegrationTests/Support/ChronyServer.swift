@@ -72,6 +72,7 @@ final class ChronyServer: Sendable {
             do {
                 if upstreamPort == nil {
                     try await server.waitUntilServing()
+                    if commandSocket { try await server.waitUntilCommandSocketAnswers() }
                 } else {
                     try await server.waitUntilSynchronised()
                 }
@@ -199,6 +200,25 @@ final class ChronyServer: Sendable {
             "chronyd on 127.0.0.1:\(self.port) never answered (last probe: \(last)); "
                 + "running: \(self.process.isRunning)\n\(self.logs)"
         )
+    }
+
+    /// Asks chronyc until the daemon answers on its command socket (at most 30 s: the socket comes up after the NTP
+    /// port, and on a loaded machine a chronyc run can take longer than one query's timeout).
+    private func waitUntilCommandSocketAnswers() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var last = "no query yet"
+        while ContinuousClock.now < deadline {
+            guard self.process.isRunning else { break }
+            do {
+                _ = try await self.chronyc.tracking()
+                return
+            } catch {
+                last = error.description
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw IntegrationError(
+            "chronyd's command socket never answered (last: \(last)); running: \(self.process.isRunning)\n\(self.logs)")
     }
 
     /// Asks chronyc until the daemon has selected its upstream server (at most 15 s).
