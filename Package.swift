@@ -94,6 +94,8 @@ let package = Package(
             dependencies: [
                 crypto, logging, metrics, lifecycle,
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API (libsqlite3-dev), for the audit insert's direct binding only.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -262,7 +262,7 @@ enum LedgerStore {
         instanceID: UInt32,
         committedAt: String
     ) throws -> (receipts: [TimeStampAuditReceipt], head: ChainHead) {
-        let statement = try db.cachedStatement(sql: insertSQL)
+        let statement = try AuditInsertStatement(db, sql: insertSQL)
         var receipts: [TimeStampAuditReceipt] = []
         receipts.reserveCapacity(records.count)
         var scratch: [UInt8] = []
@@ -270,7 +270,6 @@ enum LedgerStore {
         var sequence = head.count
         var previousHash = head.hash
         let instance = Int64(instanceID)
-        var previousHashData = Data(previousHash)
         for record in records {
             sequence += 1
             let hash = AuditChain.recordHash(
@@ -281,34 +280,32 @@ enum LedgerStore {
                 committedAt: committedAt,
                 scratch: &scratch
             )
-            let hashData = Data(hash)
-            try statement.execute(arguments: [
-                sequence,
-                instance,
-                Data(record.serialNumber),
-                record.genTime,
-                record.policy,
-                record.hashAlgorithm,
-                Data(record.imprint),
-                record.nonce != nil,
-                record.nonce.map { Data($0) },
-                record.clientAddress,
-                Data(record.tokenSHA256),
-                record.accuracyMicros,
-                committedAt,
-                previousHashData,
-                hashData,
-                record.genTimeMicros,
-                record.clockBoundMicros,
-                record.clockGate,
+            try statement.insert([
+                .integer(sequence),
+                .integer(instance),
+                .blob(record.serialNumber),
+                .text(record.genTime),
+                .text(record.policy),
+                .text(record.hashAlgorithm),
+                .blob(record.imprint),
+                .integer(record.nonce != nil ? 1 : 0),
+                .optionalBlob(record.nonce),
+                .optionalText(record.clientAddress),
+                .blob(record.tokenSHA256),
+                .optionalInteger(record.accuracyMicros),
+                .text(committedAt),
+                .blob(previousHash),
+                .blob(hash),
+                .optionalInteger(record.genTimeMicros),
+                .optionalInteger(record.clockBoundMicros),
+                .optionalText(record.clockGate),
             ])
             receipts.append(TimeStampAuditReceipt(sequence: sequence, recordHash: hash))
             previousHash = hash
-            previousHashData = hashData
         }
         try db.execute(
             sql: "UPDATE ledger_meta SET audit_count = ?, audit_head_hash = ? WHERE id = 1",
-            arguments: [sequence, previousHashData]
+            arguments: [sequence, Data(previousHash)]
         )
         return (receipts, ChainHead(count: sequence, hash: previousHash))
     }

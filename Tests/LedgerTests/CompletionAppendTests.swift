@@ -54,6 +54,32 @@ struct CompletionAppendTests {
         }
     }
 
+    @Test("every field survives the insert: an empty nonce is not a missing one, optionals set and unset, UTF-8 text")
+    func fieldsRoundTrip() async throws {
+        try await withTemporaryDirectory { directory in
+            let ledger = try openLedger(directory.ledgerPath)
+            var emptyNonce = makeRecord(1)
+            emptyNonce.nonce = []
+            var everything = makeRecord(2)
+            everything.genTimeMicros = 1_795_608_000_120_456
+            everything.clockBoundMicros = 812
+            everything.clockGate = "open — bound 0.8 ms"
+            everything.clientAddress = "2001:db8::7"
+            var nothing = makeRecord(3)
+            (nothing.nonce, nothing.clientAddress, nothing.accuracyMicros) = (nil, nil, nil)
+            let records = [emptyNonce, everything, nothing]
+            try await withRunningLedger(ledger) { _ in
+                for record in records { _ = try await self.append(ledger, record) }
+            }
+            for record in records {
+                let stored = try ledger.auditRecords(serialHex: hex(record.serialNumber))
+                #expect(stored.count == 1)
+                #expect(stored.first?.record == record, "\(String(describing: stored.first?.record)) != \(record)")
+            }
+            #expect(try ledger.verifyChain().isIntact)
+        }
+    }
+
     @Test("refusals reach the completion: an invalid record at once, and any record after shutdown")
     func refusals() async throws {
         try await withTemporaryDirectory { directory in
