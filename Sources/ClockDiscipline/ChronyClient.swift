@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,8 +10,8 @@ import Synchronization
 ///
 /// chronyc talks to chronyd over its command socket: by default the Unix socket `/run/chrony/chronyd.sock` (root
 /// or the chrony user), else UDP 127.0.0.1:323; `socketPath` points it at another Unix socket (`chronyc -h PATH`).
-/// Each call starts one chronyc process, waits for it without blocking a thread (its termination handler resumes
-/// the caller), and kills it with SIGKILL when `timeout` passes or the calling task is cancelled.
+/// Each call starts one chronyc process, waits for it without blocking a thread (``ChildProcess`` polls its exit),
+/// and kills it with SIGKILL when `timeout` passes or the calling task is cancelled.
 public struct ChronyClient: Sendable {
     /// The chronyc program: a name looked up on `PATH`, or a path.
     public var executable: String
@@ -117,48 +116,113 @@ struct ChildOutcome: Sendable {
 
 /// A short-lived child process with a deadline, awaited without blocking a thread of the cooperative pool.
 ///
+/// Started with `posix_spawn` (no signal blocked, default dispositions, standard input from /dev/null) and reaped by
+/// its PID with `waitpid(WNOHANG)`, polled every few milliseconds, rather than through Foundation's `Process`, whose
+/// SIGCHLD monitoring on Linux can fall seconds behind, or stop, when other children of the process come and go: a
+/// chronyc that had long exited then counted as timed out. A kill is sent only before the child is reaped, so a
+/// recycled PID is never signalled.
+///
 /// Output goes to pipes and is read after the child has exited, without blocking (O_NONBLOCK): whatever the child
 /// wrote is in the pipe by then, and another process that happened to inherit a write end cannot stall the read.
 /// A child that writes more than a pipe holds (64 KiB on Linux) blocks and runs into the timeout; chronyc's reports
 /// are a few hundred bytes.
 enum ChildProcess {
+    struct SpawnFailed: Error, CustomStringConvertible {
+        var description: String
+    }
+
     static func run(_ path: String, _ arguments: [String], timeout: Duration) async throws -> ChildOutcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        let exit = ExitWatch()
-        process.terminationHandler = { _ in exit.markExited() }
-        try process.run()
-        let pid = process.processIdentifier
-
-        let killer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { exit.terminate(pid, because: .timedOut) }
+        let output = try Self.pipeDescriptors()
+        let errors: [Int32]
+        do {
+            errors = try Self.pipeDescriptors()
+        } catch {
+            for descriptor in output { close(descriptor) }
+            throw error
         }
-        await withTaskCancellationHandler {
-            await exit.wait()
-        } onCancel: {
-            exit.terminate(pid, because: .cancelled)
+        let pid: pid_t
+        do {
+            pid = try Self.spawn(path, arguments, standardOutput: output[1], standardError: errors[1])
+        } catch {
+            for descriptor in output + errors { close(descriptor) }
+            throw error
         }
-        killer.cancel()
+        close(output[1])
+        close(errors[1])
 
-        let standardOutput = Self.drain(output.fileHandleForReading)
-        let standardError = Self.drain(errors.fileHandleForReading)
+        let deadline = ContinuousClock.now + timeout
+        var ending: ChildOutcome.Ending?
+        var killedFor: ChildOutcome.Ending?
+        var pause = Duration.milliseconds(1)
+        while ending == nil {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) {
+                // WIFSIGNALED / WEXITSTATUS by hand: the macros are not imported. A signal is reported as its number.
+                let signal = status & 0x7F
+                ending = killedFor ?? .exited(reaped == pid ? (signal == 0 ? (status >> 8) & 0xFF : signal) : -1)
+                break
+            }
+            if killedFor == nil {
+                if Task.isCancelled {
+                    killedFor = .cancelled
+                } else if ContinuousClock.now >= deadline {
+                    killedFor = .timedOut
+                }
+                if killedFor != nil {
+                    _ = kill(pid, SIGKILL)  // not yet reaped: the PID is still this child's
+                    continue
+                }
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(10))
+        }
+        let standardOutput = Self.drain(output[0])
+        let standardError = Self.drain(errors[0])
         return ChildOutcome(
-            ending: exit.killReason ?? .exited(process.terminationStatus),
-            standardOutput: standardOutput,
-            standardError: standardError
-        )
+            ending: ending ?? .exited(-1), standardOutput: standardOutput, standardError: standardError)
+    }
+
+    /// A pipe whose ends are closed on exec (the child gets its own copies through `dup2`).
+    private static func pipeDescriptors() throws -> [Int32] {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw SpawnFailed(description: "pipe: errno \(errno)") }
+        for descriptor in ends { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        return ends
+    }
+
+    /// Starts `path ARGUMENTS` with standard output and error on the given descriptors.
+    private static func spawn(_ path: String, _ arguments: [String], standardOutput: Int32, standardError: Int32)
+        throws -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, standardOutput, 1)
+        posix_spawn_file_actions_adddup2(&actions, standardError, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw SpawnFailed(description: String(cString: strerror(result))) }
+        return pid
     }
 
     /// Reads what is buffered in a pipe without waiting for more, then closes the read end.
-    private static func drain(_ handle: FileHandle) -> String {
-        let descriptor = handle.fileDescriptor
+    private static func drain(_ descriptor: Int32) -> String {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -172,51 +236,9 @@ enum ChildProcess {
                 break  // 0: end of file; -1 with EAGAIN: nothing more buffered.
             }
         }
-        try? handle.close()
+        close(descriptor)
         return String(decoding: bytes, as: UTF8.self)
     }
-}
-
-/// Tracks one child's exit: the termination handler marks it, an awaiting task resumes, and a kill is sent only
-/// while the child has not been reaped (so a recycled PID is never signalled).
-private final class ExitWatch: Sendable {
-    private struct State {
-        var exited = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var killReason: ChildOutcome.Ending?
-    }
-
-    private let state = Mutex(State())
-
-    func markExited() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.exited = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let alreadyExited = self.state.withLock { state -> Bool in
-                if state.exited { return true }
-                state.waiter = continuation
-                return false
-            }
-            if alreadyExited { continuation.resume() }
-        }
-    }
-
-    func terminate(_ pid: Int32, because reason: ChildOutcome.Ending) {
-        self.state.withLock { state in
-            guard !state.exited, state.killReason == nil else { return }
-            state.killReason = reason
-            _ = kill(pid, SIGKILL)
-        }
-    }
-
-    var killReason: ChildOutcome.Ending? { self.state.withLock { $0.killReason } }
 }
 
 extension String {
