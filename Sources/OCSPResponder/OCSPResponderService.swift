@@ -136,7 +136,8 @@ public final class OCSPResponderService: Service, Sendable {
 
     /// The checks of the type's documentation, then the cached answer or what must be signed.
     func decide(_ bytes: ArraySlice<UInt8>) -> Decision {
-        if let question = self.parsedRequests.withLock({ $0[Array(bytes)] }) {
+        let requestBytes = Array(bytes)  // the memo's key
+        if let question = self.parsedRequests.withLock({ $0[requestBytes] }) {
             return self.cachedAnswer(for: question)
         }
         let request: OCSPRequest
@@ -189,7 +190,7 @@ public final class OCSPResponderService: Service, Sendable {
             if nonce == nil, request.optionalSignature == nil, !self.configuration.requireSignedRequests {
                 self.parsedRequests.withLock { memo in
                     if memo.count >= Self.parsedRequestLimit { memo.removeAll(keepingCapacity: true) }
-                    memo[Array(bytes)] = question
+                    memo[requestBytes] = question
                 }
             }
             return self.cachedAnswer(for: question)

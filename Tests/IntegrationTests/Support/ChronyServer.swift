@@ -205,40 +205,34 @@ final class ChronyServer: Sendable {
     /// Asks chronyc until the daemon answers on its command socket (at most 30 s: the socket comes up after the NTP
     /// port, and on a loaded machine a chronyc run can take longer than one query's timeout).
     private func waitUntilCommandSocketAnswers() async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        var last = "no query yet"
-        while ContinuousClock.now < deadline {
-            guard self.process.isRunning else { break }
-            do {
-                _ = try await self.chronyc.tracking()
-                return
-            } catch {
-                last = error.description
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw IntegrationError(
-            "chronyd's command socket never answered (last: \(last)); running: \(self.process.isRunning)\n\(self.logs)")
+        try await self.askChronyc(for: .seconds(30), "chronyd's command socket never answered") { _ in nil }
     }
 
     /// Asks chronyc until the daemon has selected its upstream server (at most 15 s).
     private func waitUntilSynchronised() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        try await self.askChronyc(for: .seconds(15), "the chronyd client never synchronised") { tracking in
+            tracking.isSynchronised ? nil : "stratum \(tracking.stratum), \(tracking.leapStatus.rawValue)"
+        }
+    }
+
+    /// Runs `chronyc tracking` every 100 ms until `unmet` returns nil for its answer, or throws `failure` with the
+    /// last answer or error once `limit` passed or chronyd exited.
+    private func askChronyc(
+        for limit: Duration, _ failure: String, unmet: (ChronyTracking) -> String?
+    ) async throws {
+        let deadline = ContinuousClock.now + limit
         var last = "no query yet"
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else { break }
             do {
-                let tracking = try await self.chronyc.tracking()
-                if tracking.isSynchronised { return }
-                last = "stratum \(tracking.stratum), \(tracking.leapStatus.rawValue)"
+                guard let why = unmet(try await self.chronyc.tracking()) else { return }
+                last = why
             } catch {
                 last = error.description
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw IntegrationError(
-            "the chronyd client never synchronised (last: \(last)); running: \(self.process.isRunning)\n\(self.logs)"
-        )
+        throw IntegrationError("\(failure) (last: \(last)); running: \(self.process.isRunning)\n\(self.logs)")
     }
 
     // MARK: - Finding things
