@@ -808,6 +808,7 @@ if [[ $RUN_HSM -eq 1 ]]; then
         "$H/tokens" >"$H/softhsm2.conf"
     export SOFTHSM2_CONF=$H/softhsm2.conf
     printf '1234\n' >"$H/user.pin"
+    chmod 600 "$H/user.pin"   # sigillumd refuses a PIN file open to other users
     softhsm2-util --init-token --free --label sigillum-bench --pin 1234 --so-pin 5678 >"$H/init.log" 2>&1 ||
         { cat "$H/init.log" >&2; die "softhsm2-util --init-token failed"; }
     softhsm2-util --import "$KEYS/tsa.key" --token sigillum-bench --label tsa --id 01 --pin 1234 >>"$H/init.log" 2>&1 ||
@@ -930,6 +931,7 @@ if [[ $RUN_CARD -eq 1 ]]; then
     mkdir -p "$CARD_HOST_DIR"
     dev_pki_for card
     printf '123456\n' >"$C/pin"   # the emulated cards' PIN (testPIN in the test support)
+    chmod 600 "$C/pin"
 
     log "starting the card emulator: $SWIFT test --skip-build --filter PIVBenchmarkCardHost (log: card-host.log)"
     SIGILLUM_BENCH_CARD_DIR=$CARD_HOST_DIR SIGILLUM_BENCH_CARD_KEY=$KEYS/tsa.key SIGILLUM_BENCH_CARD_CERT=$PKI/tsa.pem \

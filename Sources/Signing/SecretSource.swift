@@ -3,7 +3,7 @@ import Foundation
 /// Where a secret — a key file's passphrase, a token PIN — comes from.
 ///
 /// The secret never sits in the configuration itself: it comes from a file (mode 0600, owned by the
-/// Sigillum user), from an environment variable, or from a systemd credential
+/// Sigillum user; a file open to other users is refused), from an environment variable, or from a systemd credential
 /// (`LoadCredential=NAME:/path` or `SetCredentialEncrypted=` in the unit, read from
 /// `$CREDENTIALS_DIRECTORY/NAME`; see systemd.exec(5), "Credentials").
 ///
@@ -25,7 +25,7 @@ public enum SecretSource: Sendable, Hashable {
     /// - Returns: The secret's octets, one trailing newline removed; never empty.
     /// - Throws: ``SignerError`` with code ``SignerError/ErrorCode/secretUnavailable`` (the variable is
     ///   unset, `CREDENTIALS_DIRECTORY` is unset, the credential or file is missing or unreadable, the
-    ///   secret is empty or too long), naming the source.
+    ///   file is open to other users, the secret is empty or too long), naming the source.
     public func resolve() throws(SignerError) -> [UInt8] {
         try self.resolve(environment: ProcessInfo.processInfo.environment)
     }
@@ -40,6 +40,7 @@ public enum SecretSource: Sendable, Hashable {
         var secret: [UInt8]
         switch self {
         case .file(let path):
+            try Self.checkProtection(path)
             secret = try Self.readSecretFile(path, what: "the secret file \(path)")
         case .environment(let name):
             guard !name.isEmpty else {
@@ -89,6 +90,56 @@ public enum SecretSource: Sendable, Hashable {
 
     /// The longest secret read; more points to a wrong file (a key instead of its passphrase).
     static let maximumLength = 4096
+
+    /// Refuses a secret file that users other than Sigillum's (and root) may read or change, the rule OpenSSH applies
+    /// to private keys and PostgreSQL to its key file: owned by the user running Sigillum, with no group or other
+    /// permission (0600 or 0400); or owned by root, with at most read for its group (0640, for a root-managed file
+    /// shared through the Sigillum group).
+    ///
+    /// systemd credentials are not checked: systemd makes them readable by the service alone.
+    static func checkProtection(_ path: String) throws(SignerError) {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            // A missing or unreadable file is reported by the read, with its own advice.
+            return
+        }
+        guard let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue,
+            let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value
+        else {
+            return
+        }
+        let user = geteuid()
+        let mode = String(permissions & 0o7777, radix: 8)
+        if owner == user {
+            guard permissions & 0o077 == 0 else {
+                throw SignerError.secretUnavailable(
+                    reason: """
+                        the secret file \(path) is open to other users (mode \(mode)); make it private to the user \
+                        running Sigillum: chmod 600 \(path)
+                        """
+                )
+            }
+        } else if owner == 0 {
+            guard permissions & 0o037 == 0 else {
+                throw SignerError.secretUnavailable(
+                    reason: """
+                        the secret file \(path) belongs to root and is open to more than its group's read (mode \
+                        \(mode)); chmod 640 \(path) and give its group to the user running Sigillum, or chown it to \
+                        that user with mode 600
+                        """
+                )
+            }
+        } else {
+            throw SignerError.secretUnavailable(
+                reason: """
+                    the secret file \(path) belongs to user id \(owner), neither the user running Sigillum (\(user)) \
+                    nor root; chown it to the user running Sigillum (mode 600)
+                    """
+            )
+        }
+    }
 
     private static func readSecretFile(_ path: String, what: String) throws(SignerError) -> [UInt8] {
         var isDirectory: ObjCBool = false

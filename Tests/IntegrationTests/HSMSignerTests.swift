@@ -342,7 +342,7 @@ struct HSMSignerTests {
     func wrongPIN() async throws {
         try await Self.withToken("hsm-pin", type: .ecP256, tsaCertificateOnToken: false, ocsp: false) { setup in
             let wrongPIN = setup.directory + "/wrong.pin"
-            try writeFile(wrongPIN, text: "9999\n")
+            try writeSecretFile(wrongPIN, text: "9999\n")
             let spy = FileManager.default.fileExists(atPath: SoftHSMToken.spyModule)
             let spyLog = setup.directory + "/pkcs11-spy.log"
             let base = DaemonConfiguration(stateDirectory: setup.state, pki: setup.pki)
@@ -399,7 +399,7 @@ struct HSMSignerTests {
             passphrase: String
         ) async throws -> (signer: String, environment: [String: String], keyFile: String) {
             let passphraseFile = directory + "/passphrase.txt"
-            try writeFile(passphraseFile, text: passphrase + "\n")
+            try writeSecretFile(passphraseFile, text: passphrase + "\n")
             switch self {
             case .pkcs12EC, .pkcs12RSALegacy:
                 let keyFile = directory + "/tsu.p12"

@@ -46,7 +46,7 @@ struct KeysInspectTests {
         #expect(closed.output.contains("Legacy provider: needed"), "\(closed)")
         #expect(closed.output.contains("a passphrase is needed"), "\(closed)")
 
-        try writeFile("\(directory)/p12.pass", text: "p12 secret\n")
+        try writeSecretFile("\(directory)/p12.pass", text: "p12 secret\n")
         let open = try await Tool.run(
             sigillum,
             ["keys", "inspect", "\(directory)/legacy.p12", "--passphrase-file", "\(directory)/p12.pass"]

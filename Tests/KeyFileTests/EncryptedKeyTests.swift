@@ -92,7 +92,7 @@ struct EncryptedKeyTests {
 
         static let all: [Source] = [
             Source(name: "a file") { directory in
-                try writeFile("\(directory)/passphrase.txt", "s3cret phrase\n")
+                try writeSecretFile("\(directory)/passphrase.txt", "s3cret phrase\n")
                 return (.file(path: "\(directory)/passphrase.txt"), [:])
             },
             Source(name: "an environment variable") { _ in

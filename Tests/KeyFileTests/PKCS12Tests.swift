@@ -42,7 +42,7 @@ struct PKCS12Tests {
         let pki = try await TestPKI.shared()
         try await withTemporaryDirectory { directory in
             let file = try export.make(pki, in: directory)
-            try writeFile("\(directory)/passphrase", "correct horse\n")
+            try writeSecretFile("\(directory)/passphrase", "correct horse\n")
             let signer = try await SoftwareSigner.load(
                 keyFile: file, passphrase: .file(path: "\(directory)/passphrase"))
             #expect(signer.certificate == (try pki.certificate("\(export.key).pem")))

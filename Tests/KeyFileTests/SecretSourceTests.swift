@@ -18,7 +18,7 @@ struct SecretSourceTests {
     @Test("a file")
     func file() async throws {
         try await withTemporaryDirectory { directory in
-            try writeFile("\(directory)/pass", "from a file\n")
+            try writeSecretFile("\(directory)/pass", "from a file\n")
             #expect(try SecretSource.file(path: "\(directory)/pass").resolve() == Array("from a file".utf8))
 
             let missing = #expect(throws: SignerError.self) {
@@ -30,18 +30,55 @@ struct SecretSourceTests {
             let isDirectory = #expect(throws: SignerError.self) { try SecretSource.file(path: directory).resolve() }
             #expect(isDirectory?.code == .secretUnavailable)
 
-            try writeFile("\(directory)/big", String(repeating: "x", count: 5000))
+            try writeSecretFile("\(directory)/big", String(repeating: "x", count: 5000))
             let tooLong = #expect(throws: SignerError.self) {
                 try SecretSource.file(path: "\(directory)/big").resolve()
             }
             #expect(tooLong?.code == .secretUnavailable)
 
-            try writeFile("\(directory)/empty", "\n")
+            try writeSecretFile("\(directory)/empty", "\n")
             let empty = #expect(throws: SignerError.self) {
                 try SecretSource.file(path: "\(directory)/empty").resolve()
             }
             #expect(empty?.code == .secretUnavailable)
             #expect(empty?.reason.contains("empty") == true)
+        }
+    }
+
+    @Test("a file open to other users is refused with the chmod that fixes it; 0600 and 0400 are accepted")
+    func fileProtection() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = "\(directory)/pass"
+            try writeSecretFile(path, "s3cret\n")
+            for mode in [0o644, 0o640, 0o604, 0o620, 0o660] {
+                try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+                let open = #expect(throws: SignerError.self, "mode \(String(mode, radix: 8))") {
+                    try SecretSource.file(path: path).resolve()
+                }
+                #expect(open?.code == .secretUnavailable)
+                #expect(open?.reason.contains("chmod 600 \(path)") == true, "\(String(describing: open))")
+                #expect(open?.reason.contains(String(mode, radix: 8)) == true)
+                #expect(open?.reason.contains("s3cret") == false)
+            }
+            for mode in [0o600, 0o400] {
+                try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+                #expect(try SecretSource.file(path: path).resolve() == Array("s3cret".utf8))
+            }
+        }
+    }
+
+    @Test(
+        "a secret file of another user (neither Sigillum's nor root) is refused",
+        .enabled(if: geteuid() == 0, "needs root to give the file away")
+    )
+    func fileOfAnotherUser() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = "\(directory)/pass"
+            try writeSecretFile(path, "s3cret\n")
+            try FileManager.default.setAttributes([.ownerAccountID: 65_534], ofItemAtPath: path)
+            let foreign = #expect(throws: SignerError.self) { try SecretSource.file(path: path).resolve() }
+            #expect(foreign?.code == .secretUnavailable)
+            #expect(foreign?.reason.contains("user id 65534") == true, "\(String(describing: foreign))")
         }
     }
 

@@ -48,6 +48,12 @@ func writeFile(_ path: String, _ text: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
 
+/// Writes a passphrase or PIN file private to the current user (mode 0600), as `SecretSource.file` requires.
+func writeSecretFile(_ path: String, _ text: String) throws {
+    try writeFile(path, text)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+}
+
 func readText(_ path: String) throws -> String {
     String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
 }

@@ -109,7 +109,7 @@ extension PKCS11TokenTests {
                 // The administration session above logged in once and closed; the token is logged out again.
                 Interposed.resetLogins()
                 let wrongPIN = "\(hsm.directory)/wrong.pin"
-                try Data("0000\n".utf8).write(to: URL(fileURLWithPath: wrongPIN))
+                try writeSecretFile(wrongPIN, "0000\n")
                 var configuration = hsm.configuration(token: "TSA", key: .label("tsa-key"))
                 configuration.pin = .file(path: wrongPIN)
 

@@ -52,7 +52,7 @@ struct SoftHSM: Sendable {
 
             """.utf8
         ).write(to: URL(fileURLWithPath: hsm.configurationPath))
-        try Data("\(testPIN)\n".utf8).write(to: URL(fileURLWithPath: hsm.pinFile))
+        try writeSecretFile(hsm.pinFile, "\(testPIN)\n")
         setenv("SOFTHSM2_CONF", hsm.configurationPath, 1)
         return try await body(hsm)
     }
@@ -315,4 +315,10 @@ private let filteringMechanismList: CK_C_GetMechanismList = { slot, list, count 
 /// Loads SoftHSM2 with the interposed entries.
 func loadInterposedModule() throws -> PKCS11Module {
     try PKCS11Module(path: softHSMModulePath, interposing: Interposed.install)
+}
+
+/// Writes a PIN file private to the current user (mode 0600), as `SecretSource.file` requires.
+func writeSecretFile(_ path: String, _ text: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
 }

@@ -8,9 +8,9 @@ struct SecretSourceTests {
     func file() async throws {
         try await withTemporaryDirectory { directory in
             let path = "\(directory)/pin"
-            try writeFile(path, " 12 34 \r\n")
+            try writeSecretFile(path, " 12 34 \r\n")
             #expect(try SecretSource.file(path: path).resolve() == Array(" 12 34 ".utf8))
-            try writeFile(path, "5678")
+            try writeSecretFile(path, "5678")
             #expect(try SecretSource.file(path: path).resolve() == Array("5678".utf8))
         }
     }
@@ -19,7 +19,7 @@ struct SecretSourceTests {
     func fileErrors() async throws {
         try await withTemporaryDirectory { directory in
             let path = "\(directory)/pin"
-            try writeFile(path, "\n")
+            try writeSecretFile(path, "\n")
             let empty = try #require(throws: SignerError.self) { try SecretSource.file(path: path).resolve() }
             #expect(empty.code == .secretUnavailable)
             #expect(empty.reason.contains(path))

@@ -50,6 +50,12 @@ func writeFile(_ path: String, _ text: String) throws {
     try writeFile(path, Array(text.utf8))
 }
 
+/// Writes a passphrase or PIN file private to the current user (mode 0600), as `SecretSource.file` requires.
+func writeSecretFile(_ path: String, _ text: String) throws {
+    try writeFile(path, text)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+}
+
 func readFile(_ path: String) throws -> [UInt8] {
     Array(try Data(contentsOf: URL(fileURLWithPath: path)))
 }

@@ -54,7 +54,7 @@ extension PIVCardTests {
                 #expect(reader.card.pinVerifications == 0)
 
                 // One wrong PIN later, the report shows the counter the card gives.
-                try Data("999999\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+                try world.writePIN("999999")
                 _ = try? await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
                 let after = try run(sigillumExecutable, ["keys", "list", "--pcsc"])
                 #expect(after.output.contains("PIN: 2 tries left"), "\(after.output)")

@@ -12,7 +12,7 @@ extension PIVCardTests {
             try await PCSCWorld.with { world in
                 let (reader, _) = try await world.insertCard(.makeP256())
                 defer { reader.stop() }
-                try Data("654321\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+                try world.writePIN("654321")
                 let error = try await #require(throws: SmartCardError.self) {
                     _ = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
                 }
@@ -35,13 +35,13 @@ extension PIVCardTests {
             try await PCSCWorld.with { world in
                 let (reader, _) = try await world.insertCard(.makeP256())
                 defer { reader.stop() }
-                try Data("000000\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+                try world.writePIN("000000")
                 for _ in 0..<3 {
                     _ = try? await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
                 }
                 #expect(reader.card.retriesLeft == 0)
                 #expect(reader.card.pinVerifications == 3)
-                try Data("\(testPIN)\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+                try world.writePIN(testPIN)
                 let error = try await #require(throws: SmartCardError.self) {
                     _ = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
                 }
@@ -71,7 +71,7 @@ extension PIVCardTests {
                 #expect(verifications == 1)
                 await signer.close()
 
-                try Data("123456789\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+                try world.writePIN("123456789")
                 let error = try await #require(throws: SmartCardError.self) {
                     _ = try await SmartCardSigner(configuration: world.configuration(), logger: quietLogger)
                 }

@@ -303,6 +303,12 @@ struct PCSCWorld: Sendable {
     var pinFile: String { "\(self.directory)/pin" }
     var pin: SecretSource { .file(path: self.pinFile) }
 
+    /// Writes the PIN file (one trailing newline), private to the current user as `SecretSource.file` requires.
+    func writePIN(_ pin: String) throws {
+        try Data("\(pin)\n".utf8).write(to: URL(fileURLWithPath: self.pinFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: self.pinFile)
+    }
+
     /// Runs `body` with pcscd started and a fresh folder; stops pcscd and every reader afterwards.
     static func with<T>(_ body: (PCSCWorld) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory
@@ -311,7 +317,7 @@ struct PCSCWorld: Sendable {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let world = PCSCWorld(
             directory: directory, daemon: PCSCDaemon(logPath: "\(directory)/pcscd.log"), ca: try TestCA())
-        try Data("\(testPIN)\n".utf8).write(to: URL(fileURLWithPath: world.pinFile))
+        try world.writePIN(testPIN)
         try world.daemon.start()
         defer { world.daemon.stop() }
         return try await body(world)

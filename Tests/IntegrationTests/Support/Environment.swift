@@ -115,6 +115,12 @@ func writeFile(_ path: String, text: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
 
+/// Writes a passphrase or PIN file private to the current user (mode 0600), as the daemon requires.
+func writeSecretFile(_ path: String, text: String) throws {
+    try writeFile(path, text: text)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+}
+
 func readFile(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw IntegrationError("cannot read \(path)") }
     return Array(data)

@@ -45,7 +45,7 @@ struct SoftHSMToken: Sendable {
             configuration,
             text: "directories.tokendir = \(tokens)\nobjectstore.backend = file\nlog.level = ERROR\n"
         )
-        try writeFile(directory + "/user.pin", text: Self.userPIN + "\n")
+        try writeSecretFile(directory + "/user.pin", text: Self.userPIN + "\n")
         try checked(
             try await Tool.run(
                 Self.softHSMUtil,
