@@ -374,17 +374,22 @@ extension PKCS11Module {
     ///   - expectedLength: The signature's length when known (the modulus length, twice the field
     ///     length); a module that wants more answers `CKR_BUFFER_TOO_SMALL` with the length, and the
     ///     signature is asked for again (v2.40 §5.2, the operation stays active).
+    ///   - contextPIN: For a key with `CKA_ALWAYS_AUTHENTICATE`, the user PIN, given with
+    ///     `C_Login(CKU_CONTEXT_SPECIFIC)` between `C_SignInit` and `C_Sign` as v2.40 §5.6 requires for every
+    ///     signature. A refused login ends the operation (a `C_Sign` that fails terminates it) and throws.
     func sign(
         _ session: PKCS11Session,
         key: CK_OBJECT_HANDLE,
         mechanism: PKCS11Mechanism,
         data: [UInt8],
-        expectedLength: Int
+        expectedLength: Int,
+        contextPIN: [UInt8]? = nil
     ) throws -> [UInt8] {
         let table = self.functions.table
         guard let signInit = table.C_SignInit, let sign = table.C_Sign else {
             throw PKCS11Error(code: .operationFailed, reason: "the PKCS#11 module \(self.path) lacks C_SignInit/C_Sign")
         }
+        let login = table.C_Login
         return try self.withModule(session: session, function: "C_Sign") { () throws(PKCS11Error) in
             let initValue = mechanism.withMechanism { signInit(session.handle, $0, key) }
             guard initValue == CKR_OK else {
@@ -394,6 +399,22 @@ extension PKCS11Module {
             var input = data
             var output = [UInt8](repeating: 0, count: max(expectedLength, 1))
             var length = CK_ULONG(output.count)
+            if var pin = contextPIN {
+                defer { pin.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+                let loginValue =
+                    login.map { login in
+                        pin.withUnsafeMutableBufferPointer {
+                            login(session.handle, CKU_CONTEXT_SPECIFIC, $0.baseAddress, CK_ULONG($0.count))
+                        }
+                    } ?? CKR_FUNCTION_NOT_SUPPORTED
+                guard loginValue == CKR_OK else {
+                    // Not logged in for this operation: the C_Sign fails, and that ends the operation.
+                    _ = Self.callSign(sign, session.handle, &input, &output, &length)
+                    throw PKCS11Error.call(
+                        "C_Login", returnValue: loginValue,
+                        context: "giving the PIN for one signature (the key has CKA_ALWAYS_AUTHENTICATE)")
+                }
+            }
             var value = Self.callSign(sign, session.handle, &input, &output, &length)
             if value == CKR_BUFFER_TOO_SMALL, length > CK_ULONG(output.count), length <= 1 << 16 {
                 output = [UInt8](repeating: 0, count: Int(length))

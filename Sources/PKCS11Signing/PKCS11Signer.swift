@@ -31,6 +31,11 @@ public import X509
 /// ``Signing/SignerHealth/available`` again. A PIN the token rejects on re-login stops the attempts: the
 /// signer stays unavailable with that reason until restarted.
 ///
+/// A key with `CKA_ALWAYS_AUTHENTICATE` (the token wants the PIN again for every signature, as qualified-signature
+/// keys often do) is signed with `C_Login(CKU_CONTEXT_SPECIFIC)` between `C_SignInit` and `C_Sign` (v2.40 §5.6): the
+/// signer then reads the PIN once at start-up, keeps it in memory and zeroes it on ``close()``. A PIN refused there
+/// also stops the signer until restarted.
+///
 /// Run ``run()`` (a ServiceLifecycle `Service`) for recovery and periodic health checks; it closes the
 /// signer when it ends. Without ``run()``, call ``close()`` when done.
 public final class PKCS11Signer: Signer, Service {
@@ -68,8 +73,10 @@ public final class PKCS11Signer: Signer, Service {
         var epoch: UInt64 = 0
         /// Why the token was lost, while reconnecting.
         var lossReason: String?
-        /// Set when the token rejected the PIN on re-login: no more attempts.
+        /// Set when the token rejected the PIN on re-login or for a signature: no more attempts.
         var pinRejected = false
+        /// The PIN, kept for `C_Login(CKU_CONTEXT_SPECIFIC)` when the key has `CKA_ALWAYS_AUTHENTICATE`; nil otherwise.
+        var contextPIN: [UInt8]?
         var closed = false
         /// Sessions of ended connections, closed on the signer's threads by the next maintenance step.
         var staleSessions: [PKCS11Session] = []
@@ -139,7 +146,7 @@ public final class PKCS11Signer: Signer, Service {
         self.pool = SessionPool(
             unavailable: PKCS11Error(code: .tokenUnavailable, reason: "the signer is starting")
         )
-        self.state = Mutex(State(connection: startup.connection))
+        self.state = Mutex(State(connection: startup.connection, contextPIN: startup.contextPIN))
         let epoch = self.pool.install(
             SessionPool.Connection(key: startup.connection.key, plan: startup.plan),
             sessions: startup.sessions
@@ -184,6 +191,7 @@ public final class PKCS11Signer: Signer, Service {
         let lease = try await self.pool.acquire(timeout: self.configuration.sessionWaitTimeout)
         let plan = lease.connection.plan
         let key = lease.connection.key.handle
+        let contextPIN = lease.connection.key.alwaysAuthenticate ? self.state.withLock { $0.contextPIN } : nil
         let input = plan.input(for: message)
         let output: [UInt8]
         do {
@@ -193,9 +201,13 @@ public final class PKCS11Signer: Signer, Service {
                     key: key,
                     mechanism: plan.mechanism,
                     data: input,
-                    expectedLength: plan.outputLength
+                    expectedLength: plan.outputLength,
+                    contextPIN: contextPIN
                 )
             }
+        } catch let error as PKCS11Error where error.code == .pinRejected {
+            self.giveBack(lease)
+            throw self.pinRejectedForSignature(error, epoch: lease.epoch)
         } catch let error as PKCS11Error where error.isTokenLoss {
             self.giveBack(lease)
             let reason = self.tokenLost(error, epoch: lease.epoch)
@@ -219,6 +231,34 @@ public final class PKCS11Signer: Signer, Service {
         }
         self.giveBack(lease)
         return try plan.signature(fromTokenOutput: output)
+    }
+
+    /// The token refused the PIN given for one signature (`CKA_ALWAYS_AUTHENTICATE`): every further attempt would
+    /// count towards locking it, so the signer stops until restarted, like after a PIN refused on re-login.
+    ///
+    /// - Returns: The error for the signature that was refused.
+    private func pinRejectedForSignature(_ error: PKCS11Error, epoch: UInt64) -> PKCS11Error {
+        let reason = "\(error.reason); the signer stays unavailable until the PIN source is fixed and it restarts"
+        let first = self.state.withLock { state -> Bool in
+            guard !state.closed, epoch >= state.epoch, !state.pinRejected else { return false }
+            state.pinRejected = true
+            state.health = .unavailable(reason: reason)
+            if let anchor = state.connection?.anchor {
+                state.staleSessions.append(anchor)
+            }
+            state.connection = nil
+            return true
+        }
+        if first {
+            let idle = self.pool.invalidate(PKCS11Error(code: .pinRejected, reason: reason, cause: error))
+            self.state.withLock { $0.staleSessions.append(contentsOf: idle) }
+            self.wakeup.signal()
+            self.logger.info(
+                "PKCS#11 token rejected the PIN for a signature",
+                metadata: ["pkcs11.rv": "\(error.returnValueName ?? "")"]
+            )
+        }
+        return error.with(code: .pinRejected, reason: reason)
     }
 
     private func giveBack(_ lease: SessionPool.Lease) {
@@ -370,7 +410,7 @@ public final class PKCS11Signer: Signer, Service {
         let scheme = self.scheme
         let publicKey = self.certificate.publicKey
         do {
-            let (connection, plan, sessions) = try await self.threads.runIfActive { [module] in
+            let (connection, plan, sessions, contextPIN) = try await self.threads.runIfActive { [module] in
                 let connection = try module.connect(
                     token: configuration.token,
                     key: configuration.key,
@@ -402,13 +442,15 @@ public final class PKCS11Signer: Signer, Service {
                     for _ in 0..<configuration.sessionPoolSize {
                         sessions.append(try module.openSession(connection.slot))
                     }
+                    let contextPIN = connection.key.alwaysAuthenticate ? try configuration.pin.resolve() : nil
                     // The key found must still be the certificate's: sign a probe and verify it.
                     let output = try module.sign(
                         sessions[0],
                         key: connection.key.handle,
                         mechanism: plan.mechanism,
                         data: plan.input(for: reconnectionProbe),
-                        expectedLength: plan.outputLength
+                        expectedLength: plan.outputLength,
+                        contextPIN: contextPIN
                     )
                     let signature = try plan.signature(fromTokenOutput: output)
                     guard scheme.isValidSignature(signature, for: reconnectionProbe, publicKey: publicKey) else {
@@ -420,7 +462,7 @@ public final class PKCS11Signer: Signer, Service {
                                 """
                         )
                     }
-                    return (connection, plan, sessions)
+                    return (connection, plan, sessions, contextPIN)
                 } catch {
                     for session in sessions {
                         module.closeSession(session)
@@ -434,6 +476,8 @@ public final class PKCS11Signer: Signer, Service {
                 state.connection = connection
                 state.lossReason = nil
                 state.health = .available
+                Self.erase(&state.contextPIN)
+                state.contextPIN = contextPIN
                 return true
             }
             guard installed else {
@@ -491,6 +535,7 @@ public final class PKCS11Signer: Signer, Service {
                 state.staleSessions = []
                 state.connection = nil
                 state.health = .unavailable(reason: "the PKCS#11 signer has been closed")
+                Self.erase(&state.contextPIN)
             }
             return (state.staleSessions, state.connection?.anchor)
         }
@@ -511,6 +556,15 @@ public final class PKCS11Signer: Signer, Service {
     }
 }
 
+extension PKCS11Signer {
+    /// Zeroes a kept PIN in place and drops it.
+    fileprivate static func erase(_ pin: inout [UInt8]?) {
+        // Moved out first, so that the buffer is not shared and is zeroed in place.
+        guard var octets = pin.take() else { return }
+        octets.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
 /// The message a reconnection signs to check that the key is still the certificate's.
 private let reconnectionProbe = Array("Sigillum PKCS#11 reconnection probe: still the certificate's key".utf8)
 
@@ -522,6 +576,8 @@ private struct Startup: Sendable {
     var certificate: Certificate
     var chain: [Certificate]
     var sessions: [PKCS11Session]
+    /// The PIN for per-signature logins, read when the key has `CKA_ALWAYS_AUTHENTICATE`.
+    var contextPIN: [UInt8]?
 
     /// Blocking: runs on the signer's threads.
     static func open(_ module: PKCS11Module, _ configuration: PKCS11SignerConfiguration) throws -> Startup {
@@ -572,7 +628,8 @@ private struct Startup: Sendable {
                 plan: plan,
                 certificate: certificate,
                 chain: chain,
-                sessions: sessions
+                sessions: sessions,
+                contextPIN: connection.key.alwaysAuthenticate ? try configuration.pin.resolve() : nil
             )
         } catch {
             for session in sessions {

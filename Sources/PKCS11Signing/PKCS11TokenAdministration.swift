@@ -48,6 +48,8 @@ public enum PKCS11TokenAdministration {
     /// - Parameters:
     ///   - label: `CKA_LABEL` of both halves; no private key on the token may have it yet.
     ///   - id: `CKA_ID` of both halves; `nil` for the SHA-1 of the public key.
+    ///   - alwaysAuthenticate: Sets `CKA_ALWAYS_AUTHENTICATE` on the private key: the token then wants the PIN
+    ///     again for every signature (``PKCS11Signer`` gives it with `C_Login(CKU_CONTEXT_SPECIFIC)`).
     /// - Throws: ``PKCS11Error``: ``PKCS11Error/ErrorCode/tokenNotFound``,
     ///   ``PKCS11Error/ErrorCode/pinRejected``, ``PKCS11Error/ErrorCode/invalidConfiguration`` when the
     ///   label or id is taken, ``PKCS11Error/ErrorCode/operationFailed`` when the token refuses;
@@ -58,7 +60,8 @@ public enum PKCS11TokenAdministration {
         pin: SecretSource,
         label: String,
         id: [UInt8]? = nil,
-        type: PKCS11KeyType
+        type: PKCS11KeyType,
+        alwaysAuthenticate: Bool = false
     ) throws -> PKCS11GeneratedKey {
         guard !label.isEmpty else {
             throw PKCS11Error(code: .invalidConfiguration, reason: "the key label is empty; give the key a label")
@@ -92,6 +95,9 @@ public enum PKCS11TokenAdministration {
                     .bool(CKA_EXTRACTABLE, false), .bool(CKA_SIGN, true), .bool(CKA_DECRYPT, false),
                     .bool(CKA_UNWRAP, false), .bool(CKA_DERIVE, false),
                 ]
+            if alwaysAuthenticate {
+                privateTemplate.append(.bool(CKA_ALWAYS_AUTHENTICATE, true))
+            }
             switch type {
             case .ecP256, .ecP384:
                 mechanism = CKM_EC_KEY_PAIR_GEN

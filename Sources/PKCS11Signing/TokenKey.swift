@@ -106,6 +106,9 @@ struct TokenKey: Sendable {
     var id: [UInt8]
     /// `CKA_SIGN`, when the module reports it.
     var canSign: Bool?
+    /// `CKA_ALWAYS_AUTHENTICATE`: the user must log in again (`CKU_CONTEXT_SPECIFIC`) for every signature
+    /// (v2.40 §4.9, §5.6 `C_Login`). False when the module does not report it.
+    var alwaysAuthenticate = false
 }
 
 extension PKCS11Module {
@@ -142,12 +145,12 @@ extension PKCS11Module {
         return try self.describeKey(session, handle)
     }
 
-    /// Reads the type, size, label, id and `CKA_SIGN` of the private key `handle`.
+    /// Reads the type, size, label, id, `CKA_SIGN` and `CKA_ALWAYS_AUTHENTICATE` of the private key `handle`.
     func describeKey(_ session: PKCS11Session, _ handle: CK_OBJECT_HANDLE) throws -> TokenKey {
         let values = try self.attributes(
             session,
             of: handle,
-            [CKA_KEY_TYPE, CKA_LABEL, CKA_ID, CKA_SIGN, CKA_EC_PARAMS, CKA_MODULUS]
+            [CKA_KEY_TYPE, CKA_LABEL, CKA_ID, CKA_SIGN, CKA_EC_PARAMS, CKA_MODULUS, CKA_ALWAYS_AUTHENTICATE]
         )
         guard let keyType = values[CKA_KEY_TYPE]?.ckULong else {
             throw PKCS11Error(
@@ -173,7 +176,8 @@ extension PKCS11Module {
             algorithm: .from(keyType: keyType, ecParameters: values[CKA_EC_PARAMS], modulus: modulus),
             label: values[CKA_LABEL].map { String(decoding: $0, as: UTF8.self) } ?? "",
             id: id,
-            canSign: values[CKA_SIGN]?.ckBool
+            canSign: values[CKA_SIGN]?.ckBool,
+            alwaysAuthenticate: values[CKA_ALWAYS_AUTHENTICATE]?.ckBool ?? false
         )
     }
 

@@ -99,6 +99,43 @@ extension PKCS11TokenTests {
             }
         }
 
+        @Test("a key with CKA_ALWAYS_AUTHENTICATE signs with one context-specific C_Login per signature")
+        func alwaysAuthenticate() async throws {
+            try await SoftHSM.with { hsm in
+                try hsm.initializeToken(label: "TSA")
+                let module = try loadInterposedModule()
+                defer { module.finalize() }
+                let (_, certificate) = try provisionKey(
+                    hsm, module: module, token: "TSA", label: "qualified", type: .ecP256, ca: try TestCA(),
+                    alwaysAuthenticate: true)
+                try provisionKey(hsm, module: module, token: "TSA", label: "plain", type: .ecP256, ca: try TestCA())
+
+                let signer = try await PKCS11Signer(
+                    configuration: hsm.configuration(token: "TSA", key: .label("qualified")), module: module,
+                    logger: quietLogger)
+                let before = Interposed.loginCount
+                for index in 0..<3 {
+                    let message = Array("stamp \(index)".utf8)
+                    let signature = try await signer.sign(message)
+                    #expect(signer.scheme.isValidSignature(signature, for: message, publicKey: certificate.publicKey))
+                }
+                #expect(Interposed.loginCount - before == 3, "one C_Login(CKU_CONTEXT_SPECIFIC) per signature")
+                #expect(signer.health == .available)
+                await signer.close()
+
+                // Without the attribute the session's login carries every signature.
+                let plain = try await PKCS11Signer(
+                    configuration: hsm.configuration(token: "TSA", key: .label("plain")), module: module,
+                    logger: quietLogger)
+                let plainBefore = Interposed.loginCount
+                for index in 0..<3 {
+                    _ = try await plain.sign(Array("stamp \(index)".utf8))
+                }
+                #expect(Interposed.loginCount == plainBefore)
+                await plain.close()
+            }
+        }
+
         @Test("a wrong PIN is a clear start-up error after exactly one C_Login, never retried")
         func wrongPIN() async throws {
             try await SoftHSM.with { hsm in

@@ -226,14 +226,16 @@ func provisionKey(
     label: String,
     type: PKCS11KeyType,
     ca: TestCA,
-    storeCertificate: Bool = true
+    storeCertificate: Bool = true,
+    alwaysAuthenticate: Bool = false
 ) throws -> (key: PKCS11GeneratedKey, certificate: Certificate) {
     let key = try PKCS11TokenAdministration.generateKeyPair(
         module: module,
         token: .label(token),
         pin: hsm.pin,
         label: label,
-        type: type
+        type: type,
+        alwaysAuthenticate: alwaysAuthenticate
     )
     let certificate = try ca.issue(for: key.publicKey, commonName: "Sigillum \(label)")
     if storeCertificate {

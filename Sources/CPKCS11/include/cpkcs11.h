@@ -455,6 +455,7 @@ void sigillum_pkcs11_unload(void *handle);
 // User types
 #define CKU_SO 0UL
 #define CKU_USER 1UL
+#define CKU_CONTEXT_SPECIFIC 2UL
 
 // Mechanism flags (CK_MECHANISM_INFO)
 #define CKF_HW 0x00000001UL
