@@ -66,6 +66,7 @@ public final class Ledger: Service, Sendable {
             throw LedgerError.openFailed(path: "\"\"", reason: "the database path is empty")
         }
         try Self.prepareDirectory(for: path)
+        try Self.createPrivately(path)
 
         var databaseConfiguration = Configuration()
         databaseConfiguration.label = "sigillum.ledger"
@@ -494,6 +495,25 @@ public final class Ledger: Service, Sendable {
                 path: path,
                 reason: "its directory \(directory) could not be created",
                 cause: error
+            )
+        }
+    }
+
+    /// Creates a missing database file with mode 0600 before SQLite opens it (SQLite would create it 0644 less the
+    /// umask); SQLite gives its `-wal` and `-shm` files the database file's mode, so the audit log, with its client
+    /// addresses, is private to the daemon's user even outside its 0700 directory. An existing file is left as it is.
+    private static func createPrivately(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+            return
+        }
+        let code = errno
+        guard code == EEXIST else {
+            throw LedgerError.openFailed(
+                path: path,
+                reason: "it could not be created (\(String(cString: strerror(code))))",
+                cause: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
             )
         }
     }

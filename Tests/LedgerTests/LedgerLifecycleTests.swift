@@ -77,6 +77,20 @@ struct LedgerLifecycleTests {
         }
     }
 
+    @Test("a new ledger's database, WAL and shared-memory files are private (0600)")
+    func createsPrivateFiles() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.ledgerPath
+            let ledger = try openLedger(path)
+            _ = try ledger.beginEpoch()
+            for file in [path, path + "-wal", path + "-shm"] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: file)
+                let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue
+                #expect(permissions == 0o600, "\(file): \(String(permissions ?? -1, radix: 8))")
+            }
+        }
+    }
+
     @Test("a failed open names the path and the reason")
     func openFailure() async throws {
         try await withTemporaryDirectory { directory in
