@@ -13,6 +13,10 @@ import NIOHTTP1
 /// NIO's server pipeline handlers would otherwise keep:
 /// - one request at a time: parts of a pipelined request wait (and reading pauses) until the answer before it is
 ///   written (RFC 9112 §9.3.2: answers in request order);
+/// - backpressure: while the connection is not writable (answers the client has not read pile up past NIO's high
+///   water mark), no further request is taken up and nothing more is read, so a client that pipelines without
+///   reading holds at most about one read's worth of answers in the server's memory, and no token is issued for it
+///   meanwhile;
 /// - a parse error is answered 400 and the connection closed;
 /// - shutdown (NIO's quiescing event) and a client that closed its sending side end the connection once the request
 ///   in progress, if any, is answered.
@@ -27,7 +31,8 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var isActive = false
     /// What arrived for later requests while one was being answered, in order.
     private var waiting = CircularBuffer<Pending>()
-    /// A read was asked for while parts were waiting; it is passed on once they are handled.
+    /// A read was asked for while parts were waiting, an answer was being prepared or the connection was not
+    /// writable; it is passed on once none of these holds.
     private var readDeferred = false
     /// Close once the request in progress is answered (shutdown, or the client stopped sending).
     private var closeWhenIdle = false
@@ -93,13 +98,32 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Withholds reads while parts of a pipelined request wait, so that a client cannot queue without bound.
+    /// Withholds reads while parts of a pipelined request wait, while an answer is prepared, and while answers wait
+    /// for the client to read them, so that a client can queue neither requests nor answers without bound.
     func read(context: ChannelHandlerContext) {
-        if self.waiting.isEmpty, !self.isAnswering {
+        if self.waiting.isEmpty, !self.isAnswering, context.channel.isWritable {
             context.read()
         } else {
             self.readDeferred = true
         }
+    }
+
+    /// The client read enough of the answers: take up the requests that waited, or read again.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            switch self.state {
+            case .idle, .discarding: self.idle(context: context)
+            case .collecting: self.passDeferredRead(context: context)
+            case .answering, .closing: break
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func passDeferredRead(context: ChannelHandlerContext) {
+        guard self.readDeferred, self.waiting.isEmpty, !self.isAnswering, context.channel.isWritable else { return }
+        self.readDeferred = false
+        context.read()
     }
 
     private var isAnswering: Bool {
@@ -264,19 +288,19 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Between requests: handles the parts that waited, passes on a withheld read, or closes when asked to.
+    ///
+    /// Parts wait while the connection is not writable; ``channelWritabilityChanged(context:)`` comes back here.
     private func idle(context: ChannelHandlerContext) {
-        while let pending = self.waiting.popFirst() {
+        while context.channel.isWritable, let pending = self.waiting.popFirst() {
             switch pending {
             case .part(let part): self.handle(part, context: context)
             case .malformed: return self.answerMalformed(context: context)
             }
             if self.isAnswering || self.isClosing { return }
         }
+        guard self.waiting.isEmpty else { return }
         if self.closeIfIdle(context: context) { return }
-        if self.readDeferred {
-            self.readDeferred = false
-            context.read()
-        }
+        self.passDeferredRead(context: context)
     }
 
     @discardableResult

@@ -329,4 +329,45 @@ struct HTTPFramingTests {
             }
         }
     }
+
+    /// Backpressure: a client that pipelines requests and reads none of the answers makes the daemon stop reading
+    /// once the answers fill the socket buffers, so it neither issues tokens for it nor buffers answers without
+    /// bound. (Before, 10 000 requests sent in one go were all stamped and buffered within seconds.) When the
+    /// client reads, every request is answered, in order, and every token is logged.
+    @Test func aClientThatReadsNoAnswersStopsTheServerReading() async throws {
+        try await withDevelopmentDaemon("http-backpressure") { _, _, banner in
+            let count = 10_000
+            let one = Self.tsaPost(try Requests.make(digest: randomBytes(32)))
+            let all = Array([[UInt8]](repeating: one, count: count).joined())
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                // The send may block until the answers are read: it runs beside the reads.
+                let sender = Task { try await connection.send(all) }
+                // Wait until issuing stops (the same count twice, half a second apart) or reaches every request.
+                var issued = -1.0
+                var previous = -2.0
+                let deadline = ContinuousClock.now + .seconds(30)
+                while issued != previous, issued < Double(count), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                    previous = issued
+                    let metrics = try await HTTPClient.get(banner.metricsURL).text
+                    issued = HTTPClient.metric(metrics, "sigillum_tsa_tokens_issued_total") ?? -1
+                }
+                // What the kernel's buffers hold (about 4 MiB of answers on Linux's default tcp_wmem) bounds it.
+                #expect(
+                    issued > 0 && issued < Double(count / 2),
+                    "tokens issued while the client read nothing: \(issued) of \(count)")
+
+                let responses = try await connection.responses(count, timeout: .seconds(20))
+                try await sender.value
+                #expect(responses.count == count, "answers read: \(responses.count)\n\(connection.evidence)")
+                #expect(responses.allSatisfy { $0.status == 200 }, "every pipelined request is answered 200")
+                // Granted tokens with their own serials (a sample: parsing all would take longer than the rest).
+                let sample = responses.prefix(50) + responses.suffix(50)
+                let serials = Set(sample.compactMap { (try? ReceivedResponse($0.body))?.serial })
+                #expect(serials.count == sample.count, "distinct serials in the sample: \(serials.count)")
+            }
+            let metrics = try await HTTPClient.get(banner.metricsURL).text
+            #expect(HTTPClient.metric(metrics, "sigillum_tsa_tokens_issued_total") == Double(count))
+        }
+    }
 }

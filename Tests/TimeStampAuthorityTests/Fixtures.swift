@@ -82,7 +82,10 @@ enum PKIFixtures {
         if let cached = cache.withLock({ $0[type] }) { return cached }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sigillum-tsa-tests-\(type.rawValue)-\(UUID().uuidString)").path
-        let paths = try DevelopmentPKI.ensure(stateDirectory: directory, tsuKeyType: type).paths
+        // Issued at the tests' fixed time (valid from an hour before it, for years), not at the real time: a PKI
+        // issued now would not yet be valid at the fixed time once the real clock is an hour past it.
+        let issued = Date(timeIntervalSince1970: TimeInterval(fixedTime.seconds))
+        let paths = try DevelopmentPKI.ensure(stateDirectory: directory, tsuKeyType: type, now: issued).paths
         cache.withLock { $0[type] = paths }
         return paths
     }
