@@ -218,7 +218,9 @@ struct KeysGenerateCommand: AsyncParsableCommand {
             The private key is made on the token and never leaves it: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, \
             not CKA_EXTRACTABLE, CKA_SIGN only. The public key (SubjectPublicKeyInfo PEM) goes to standard \
             output, for the certificate request; the key's label and id go to standard error. Without --id, the \
-            id is the SHA-1 of the public key (the usual subject key identifier).
+            id is the SHA-1 of the public key (the usual subject key identifier). With --always-authenticate the \
+            key also gets CKA_ALWAYS_AUTHENTICATE: the token then wants the PIN for every signature, which sigillumd \
+            gives (C_Login with CKU_CONTEXT_SPECIFIC).
             """
     )
 
@@ -236,6 +238,11 @@ struct KeysGenerateCommand: AsyncParsableCommand {
         help: ArgumentHelp("The key type.", valueName: PKCS11KeyType.allCases.map(\.rawValue).joined(separator: "|"))
     )
     var type: KeyTypeArgument
+
+    @Flag(
+        name: .customLong("always-authenticate"),
+        help: "Set CKA_ALWAYS_AUTHENTICATE: the token asks for the PIN before every signature.")
+    var alwaysAuthenticate = false
 
     func run() async throws {
         try await self.reportingFailures { () throws(CLIError) in
@@ -264,7 +271,8 @@ struct KeysGenerateCommand: AsyncParsableCommand {
                     pin: pin,
                     label: self.label,
                     id: id,
-                    type: self.type.keyType
+                    type: self.type.keyType,
+                    alwaysAuthenticate: self.alwaysAuthenticate
                 )
                 pem = try key.publicKeyPEM
             } catch {
@@ -272,7 +280,8 @@ struct KeysGenerateCommand: AsyncParsableCommand {
             }
             Console.error(
                 "sigillum: generated an \(self.type.keyType.rawValue) key pair on \(selector): label \"\(key.label)\", "
-                    + "id \(PKCS11Hex.encode(key.id)) (private key sensitive, not extractable, sign only)"
+                    + "id \(PKCS11Hex.encode(key.id)) (private key sensitive, not extractable, sign only"
+                    + (self.alwaysAuthenticate ? ", PIN before every signature)" : ")")
             )
             FileHandle.standardOutput.write(Data(pem.utf8))
         }

@@ -41,13 +41,15 @@ struct HSMSignerTests {
         type: TSUKeyType,
         tsaCertificateOnToken: Bool,
         ocsp: Bool,
+        alwaysAuthenticate: Bool = false,
         _ body: (TokenSetup) async throws -> R
     ) async throws -> R {
         let pki = try await SharedFixtures.shared.pki(.ecP256)
         return try await withTemporaryDirectory(label) { directory in
             let token = try await SoftHSMToken.initialize(in: directory + "/hsm", label: Self.tokenLabel)
             let commonName = "HSM TSU \(type.rawValue)"
-            let tsaPublicKey = try await token.generateKey(label: "tsa", id: Self.tsaKeyID, type: type)
+            let tsaPublicKey = try await token.generateKey(
+                label: "tsa", id: Self.tsaKeyID, type: type, alwaysAuthenticate: alwaysAuthenticate)
             let tsaCertificate = try await TokenCertificates.issue(
                 publicKey: tsaPublicKey, commonName: commonName, profile: .timeStamping, pki: pki, in: directory)
             if tsaCertificateOnToken {
@@ -212,6 +214,37 @@ struct HSMSignerTests {
                 let health = try await Self.health(banner)
                 #expect(health.status == 200, "\(health)")
                 #expect(health.text.contains("\"signer\" : \"pkcs11 rsa-pkcs1v15-sha256\""), "\(health)")
+            }
+        }
+    }
+
+    /// A TSU key made with `sigillum keys generate --always-authenticate` (CKA_ALWAYS_AUTHENTICATE): the token
+    /// wants the PIN for each signature, and the daemon stamps with it, every token verifying with openssl.
+    @Test(
+        "a key with CKA_ALWAYS_AUTHENTICATE on the token: the daemon stamps with it",
+        .enabled(if: SoftHSMToken.available), .timeLimit(.minutes(2)))
+    func alwaysAuthenticateKeyStamps() async throws {
+        try await Self.withToken(
+            "hsm-always-auth", type: .ecP256, tsaCertificateOnToken: false, ocsp: false, alwaysAuthenticate: true
+        ) { setup in
+            // OpenSC's own reading of the key the CLI made.
+            let listed = try await Tool.run(
+                try Environment.tool("pkcs11-tool"),
+                [
+                    "--module", SoftHSMToken.module, "--token-label", Self.tokenLabel, "--login", "--pin",
+                    SoftHSMToken.userPIN, "--list-objects", "--type", "privkey", "--label", "tsa",
+                ],
+                environment: setup.token.environment)
+            #expect(listed.succeeded && listed.output.contains("always authenticate"), "\(listed)")
+            let arguments = try Self.arguments(setup, tsaCertificateOnToken: false, ocsp: false)
+            try await withDaemon(arguments, logDirectory: setup.directory, environment: setup.token.environment) {
+                _, banner in
+                for _ in 0..<3 {
+                    try await Self.stampVerified(
+                        banner, pki: setup.pki, subject: setup.tsaSubject, in: setup.directory)
+                }
+                let health = try await Self.health(banner)
+                #expect(health.status == 200, "\(health)")
             }
         }
     }

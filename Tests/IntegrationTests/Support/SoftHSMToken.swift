@@ -62,14 +62,16 @@ struct SoftHSMToken: Sendable {
     }
 
     /// `sigillum keys generate --type TYPE --label LABEL --id ID`; returns the path of the public key PEM it printed.
-    func generateKey(label: String, id: String, type: TSUKeyType) async throws -> String {
+    func generateKey(
+        label: String, id: String, type: TSUKeyType, alwaysAuthenticate: Bool = false
+    ) async throws -> String {
         let result = try checked(
             try await Tool.run(
                 try Environment.sigillum(),
                 [
                     "keys", "generate", "--module", Self.module, "--token", self.label, "--label", label, "--id", id,
                     "--type", type.rawValue, "--pin-file", self.pinFile,
-                ],
+                ] + (alwaysAuthenticate ? ["--always-authenticate"] : []),
                 environment: self.environment
             ))
         guard result.output.hasPrefix("-----BEGIN PUBLIC KEY-----") else {
