@@ -205,16 +205,21 @@ struct HSMSignerTests {
             let arguments = try Self.arguments(setup, tsaCertificateOnToken: true, ocsp: false)
             let yaml = readText(setup.state + "/sigillumd.yaml")
             #expect(!yaml.contains("certificateFile: \(setup.tsaCertificate)"), "\(yaml)")
-            try await withDaemon(arguments, logDirectory: setup.directory, environment: setup.token.environment) {
-                _, banner in
-                for _ in 0..<3 {
-                    try await Self.stampVerified(
-                        banner, pki: setup.pki, subject: setup.tsaSubject, in: setup.directory)
-                }
-                let health = try await Self.health(banner)
-                #expect(health.status == 200, "\(health)")
-                #expect(health.text.contains("\"signer\" : \"pkcs11 rsa-pkcs1v15-sha256\""), "\(health)")
+            let health = try await Self.stampThriceOnDaemon(setup, arguments: arguments)
+            #expect(health.text.contains("\"signer\" : \"pkcs11 rsa-pkcs1v15-sha256\""), "\(health)")
+        }
+    }
+
+    /// Starts the daemon, stamps three times (each token verified by openssl) and expects /health 200; returns it.
+    static func stampThriceOnDaemon(_ setup: TokenSetup, arguments: [String]) async throws -> HTTPExchange {
+        try await withDaemon(arguments, logDirectory: setup.directory, environment: setup.token.environment) {
+            _, banner in
+            for _ in 0..<3 {
+                try await Self.stampVerified(banner, pki: setup.pki, subject: setup.tsaSubject, in: setup.directory)
             }
+            let health = try await Self.health(banner)
+            #expect(health.status == 200, "\(health)")
+            return health
         }
     }
 
@@ -236,16 +241,8 @@ struct HSMSignerTests {
                 ],
                 environment: setup.token.environment)
             #expect(listed.succeeded && listed.output.contains("always authenticate"), "\(listed)")
-            let arguments = try Self.arguments(setup, tsaCertificateOnToken: false, ocsp: false)
-            try await withDaemon(arguments, logDirectory: setup.directory, environment: setup.token.environment) {
-                _, banner in
-                for _ in 0..<3 {
-                    try await Self.stampVerified(
-                        banner, pki: setup.pki, subject: setup.tsaSubject, in: setup.directory)
-                }
-                let health = try await Self.health(banner)
-                #expect(health.status == 200, "\(health)")
-            }
+            _ = try await Self.stampThriceOnDaemon(
+                setup, arguments: try Self.arguments(setup, tsaCertificateOnToken: false, ocsp: false))
         }
     }
 
