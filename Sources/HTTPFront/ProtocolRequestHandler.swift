@@ -101,11 +101,8 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Withholds reads while parts of a pipelined request wait, while an answer is prepared, and while answers wait
     /// for the client to read them, so that a client can queue neither requests nor answers without bound.
     func read(context: ChannelHandlerContext) {
-        if self.waiting.isEmpty, !self.isAnswering, context.channel.isWritable {
-            context.read()
-        } else {
-            self.readDeferred = true
-        }
+        self.readDeferred = true
+        self.passDeferredRead(context: context)
     }
 
     /// The client read enough of the answers: take up the requests that waited, or read again.

@@ -65,6 +65,8 @@ public final class PKCS11Signer: Signer, Service {
     private let wakeup = Wakeup()
     private let logger: Logger
     private let state: Mutex<State>
+    /// The PIN, kept for `C_Login(CKU_CONTEXT_SPECIFIC)` when the key has `CKA_ALWAYS_AUTHENTICATE`; none otherwise.
+    private let contextPIN: PINHolder
 
     private struct State {
         var health: SignerHealth = .available
@@ -75,8 +77,6 @@ public final class PKCS11Signer: Signer, Service {
         var lossReason: String?
         /// Set when the token rejected the PIN on re-login or for a signature: no more attempts.
         var pinRejected = false
-        /// The PIN, kept for `C_Login(CKU_CONTEXT_SPECIFIC)` when the key has `CKA_ALWAYS_AUTHENTICATE`; nil otherwise.
-        var contextPIN: [UInt8]?
         var closed = false
         /// Sessions of ended connections, closed on the signer's threads by the next maintenance step.
         var staleSessions: [PKCS11Session] = []
@@ -146,7 +146,8 @@ public final class PKCS11Signer: Signer, Service {
         self.pool = SessionPool(
             unavailable: PKCS11Error(code: .tokenUnavailable, reason: "the signer is starting")
         )
-        self.state = Mutex(State(connection: startup.connection, contextPIN: startup.contextPIN))
+        self.state = Mutex(State(connection: startup.connection))
+        self.contextPIN = PINHolder(startup.contextPIN)
         let epoch = self.pool.install(
             SessionPool.Connection(key: startup.connection.key, plan: startup.plan),
             sessions: startup.sessions
@@ -191,7 +192,7 @@ public final class PKCS11Signer: Signer, Service {
         let lease = try await self.pool.acquire(timeout: self.configuration.sessionWaitTimeout)
         let plan = lease.connection.plan
         let key = lease.connection.key.handle
-        let contextPIN = lease.connection.key.alwaysAuthenticate ? self.state.withLock { $0.contextPIN } : nil
+        let contextPIN = lease.connection.key.alwaysAuthenticate ? self.contextPIN.withPIN { $0 } : nil
         let input = plan.input(for: message)
         let output: [UInt8]
         do {
@@ -476,8 +477,8 @@ public final class PKCS11Signer: Signer, Service {
                 state.connection = connection
                 state.lossReason = nil
                 state.health = .available
-                Self.erase(&state.contextPIN)
-                state.contextPIN = contextPIN
+                // Under the state lock, so that a close() that follows erases it.
+                self.contextPIN.replace(with: contextPIN)
                 return true
             }
             guard installed else {
@@ -535,10 +536,10 @@ public final class PKCS11Signer: Signer, Service {
                 state.staleSessions = []
                 state.connection = nil
                 state.health = .unavailable(reason: "the PKCS#11 signer has been closed")
-                Self.erase(&state.contextPIN)
             }
             return (state.staleSessions, state.connection?.anchor)
         }
+        self.contextPIN.erase()
         let ownsModule = self.ownsModule
         _ = try? await self.threads.runIfActive { [module] in
             for session in idle + stale {
@@ -553,15 +554,6 @@ public final class PKCS11Signer: Signer, Service {
         }
         try? await self.threads.shutdownGracefully()
         self.logger.info("PKCS#11 signer closed")
-    }
-}
-
-extension PKCS11Signer {
-    /// Zeroes a kept PIN in place and drops it.
-    fileprivate static func erase(_ pin: inout [UInt8]?) {
-        // Moved out first, so that the buffer is not shared and is zeroed in place.
-        guard var octets = pin.take() else { return }
-        octets.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
 

@@ -1,6 +1,5 @@
 import Crypto
 import Signing
-import Synchronization
 
 /// How a signature is made on a PIV card: what the host computes, what the card computes, and how
 /// the card's answer becomes the ``Signing/Signer/sign(_:)`` result.
@@ -72,30 +71,5 @@ struct PIVSigningPlan: Sendable {
             0x00,
             0x04, length,
         ]
-    }
-}
-
-/// The PIN, read once from its source and kept until the signer closes, then zeroed.
-final class PINHolder: Sendable {
-    private let octets: Mutex<[UInt8]?>
-
-    init(_ octets: [UInt8]?) {
-        self.octets = Mutex(octets)
-    }
-
-    /// The PIN, or `nil` when none is configured or it was erased.
-    func withPIN<T>(_ body: ([UInt8]?) throws(SmartCardError) -> T) throws(SmartCardError) -> T {
-        try self.octets.withLock { octets throws(SmartCardError) in try body(octets) }
-    }
-
-    /// Zeroes and drops the PIN.
-    func erase() {
-        self.octets.withLock { octets in
-            // Moved out, so the buffer is not shared and is zeroed in place.
-            guard var pin = octets.take() else { return }
-            pin.withUnsafeMutableBufferPointer { buffer in
-                buffer.update(repeating: 0)
-            }
-        }
     }
 }

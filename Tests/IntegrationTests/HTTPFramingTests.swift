@@ -63,6 +63,25 @@ struct HTTPFramingTests {
         return received.serial
     }
 
+    /// A final answer that ends the connection: `connection: close`, Date and Server, then the server closes within
+    /// 10 s with nothing after the answer.
+    static func expectClosingAnswer(
+        _ response: RawHTTP.Response?, _ label: String, on connection: RawHTTP.Connection,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        if let response {
+            #expect(response.header("connection") == "close", "\(response)", sourceLocation: sourceLocation)
+            Self.expectDateAndServer(response, label, sourceLocation: sourceLocation)
+        }
+        let closed = try await connection.waitForClose(timeout: .seconds(10))
+        #expect(
+            closed, "the connection stayed open 10 s after the \(label): \(connection.evidence)",
+            sourceLocation: sourceLocation)
+        #expect(
+            try await connection.unread(after: .zero).isEmpty, "after the \(label): \(connection.evidence)",
+            sourceLocation: sourceLocation)
+    }
+
     /// RFC 9112 §9.3.2: `POST /tsa`, `GET /nope` and another `POST /tsa` written in one send are answered in
     /// request order on the one connection (200 granted for the first digest, 404, 200 granted for the second,
     /// two serials), and the connection stays open. A malformed request line is answered 400 with
@@ -131,13 +150,7 @@ struct HTTPFramingTests {
                 #expect(
                     response?.statusLine.hasPrefix("HTTP/1.1 400 ") == true,
                     "GARBAGE: \(response.map { "\($0)" } ?? "no response") \(connection.evidence)")
-                if let response {
-                    #expect(response.header("connection") == "close", "\(response)")
-                    Self.expectDateAndServer(response, "400 to GARBAGE")
-                }
-                let closed = try await connection.waitForClose(timeout: .seconds(10))
-                #expect(closed, "the connection stayed open 10 s after the 400: \(connection.evidence)")
-                #expect(try await connection.unread(after: .zero).isEmpty, "after the 400: \(connection.evidence)")
+                try await Self.expectClosingAnswer(response, "400 to GARBAGE", on: connection)
             }
             // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with two, is answered 400.
             for (label, head) in [
@@ -186,13 +199,7 @@ struct HTTPFramingTests {
                 #expect(
                     response?.status == 413,
                     "20 KiB announced with Expect: 100-continue: \(seen) \(connection.evidence)")
-                if let response {
-                    #expect(response.header("connection") == "close", "\(response)")
-                    Self.expectDateAndServer(response, "413")
-                }
-                let closed = try await connection.waitForClose(timeout: .seconds(10))
-                #expect(closed, "the connection stayed open 10 s after the 413: \(connection.evidence)")
-                #expect(try await connection.unread(after: .zero).isEmpty, "after the 413: \(connection.evidence)")
+                try await Self.expectClosingAnswer(response, "413", on: connection)
             }
 
             // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request (§15.2: no
