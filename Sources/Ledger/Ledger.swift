@@ -229,8 +229,8 @@ public final class Ledger: Service, Sendable {
     /// A thread of the ledger's own writes queued records in batches, one transaction each (`synchronous = FULL`:
     /// SQLite syncs the write-ahead log inside the commit), and resumes their callers once it is committed. Records
     /// appended meanwhile form the next batch. The writer is a plain thread, not a task, so that a request's path
-    /// holds no hop through a task executor or a dispatch queue: on two busy cores each hop is a scheduling delay, and
-    /// those delays, not the disk, bounded throughput at 16 connections. On graceful shutdown the ledger stops
+    /// holds no hop through a task executor or a dispatch queue (on two busy cores each hop waits for a time slice).
+    /// On graceful shutdown the ledger stops
     /// accepting records, commits those already queued, and returns. On cancellation it fails the queued records with
     /// ``LedgerError/ErrorCode/shutDown`` and returns.
     ///
