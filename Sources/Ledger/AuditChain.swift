@@ -90,20 +90,11 @@ package enum AuditChain {
             scratch.append(contentsOf: absentMarker)
         }
         appendField(record.tokenSHA256, to: &scratch)
-        if let accuracy = record.accuracyMicros {
-            appendInteger(UInt64(bitPattern: accuracy), byteCount: 8, to: &scratch)
-        } else {
-            scratch.append(contentsOf: absentMarker)
-        }
+        appendOptionalInteger(record.accuracyMicros, to: &scratch)
         appendField(committedAt.utf8, to: &scratch)
         if let gate = record.clockGate {
-            for value in [record.genTimeMicros, record.clockBoundMicros] {
-                if let value {
-                    appendInteger(UInt64(bitPattern: value), byteCount: 8, to: &scratch)
-                } else {
-                    scratch.append(contentsOf: absentMarker)
-                }
-            }
+            appendOptionalInteger(record.genTimeMicros, to: &scratch)
+            appendOptionalInteger(record.clockBoundMicros, to: &scratch)
             appendField(gate.utf8, to: &scratch)
         }
         // withUnsafeBytes copies in one go; Array(digest) would iterate the Sequence byte by byte.
@@ -145,6 +136,12 @@ package enum AuditChain {
         for index in stride(from: byteCount - 1, through: 0, by: -1) {
             buffer.append(UInt8(truncatingIfNeeded: value >> (UInt64(index) * 8)))
         }
+    }
+
+    /// An 8-byte integer field, or the absent marker.
+    private static func appendOptionalInteger(_ value: Int64?, to buffer: inout [UInt8]) {
+        guard let value else { return buffer.append(contentsOf: absentMarker) }
+        appendInteger(UInt64(bitPattern: value), byteCount: 8, to: &buffer)
     }
 
     private static func appendLength(_ length: Int, to buffer: inout [UInt8]) {

@@ -267,6 +267,7 @@ enum LedgerStore {
         receipts.reserveCapacity(records.count)
         var scratch: [UInt8] = []
         scratch.reserveCapacity(512)
+        var parameters = AuditInsertStatement.Parameters()
         var sequence = head.count
         var previousHash = head.hash
         let instance = Int64(instanceID)
@@ -280,33 +281,31 @@ enum LedgerStore {
                 committedAt: committedAt,
                 scratch: &scratch
             )
-            try statement.insert([
-                .integer(sequence),
-                .integer(instance),
-                .blob(record.serialNumber),
-                .text(record.genTime),
-                .text(record.policy),
-                .text(record.hashAlgorithm),
-                .blob(record.imprint),
-                .integer(record.nonce != nil ? 1 : 0),
-                .optionalBlob(record.nonce),
-                .optionalText(record.clientAddress),
-                .blob(record.tokenSHA256),
-                .optionalInteger(record.accuracyMicros),
-                .text(committedAt),
-                .blob(previousHash),
-                .blob(hash),
-                .optionalInteger(record.genTimeMicros),
-                .optionalInteger(record.clockBoundMicros),
-                .optionalText(record.clockGate),
-            ])
+            parameters.removeAll()
+            parameters.integer(sequence)
+            parameters.integer(instance)
+            parameters.blob(record.serialNumber)
+            parameters.text(record.genTime)
+            parameters.text(record.policy)
+            parameters.text(record.hashAlgorithm)
+            parameters.blob(record.imprint)
+            parameters.integer(record.nonce != nil ? 1 : 0)
+            parameters.blob(record.nonce)
+            parameters.text(record.clientAddress)
+            parameters.blob(record.tokenSHA256)
+            parameters.integer(record.accuracyMicros)
+            parameters.text(committedAt)
+            parameters.blob(previousHash)
+            parameters.blob(hash)
+            parameters.integer(record.genTimeMicros)
+            parameters.integer(record.clockBoundMicros)
+            parameters.text(record.clockGate)
+            try statement.insert(parameters)
             receipts.append(TimeStampAuditReceipt(sequence: sequence, recordHash: hash))
             previousHash = hash
         }
-        try db.execute(
-            sql: "UPDATE ledger_meta SET audit_count = ?, audit_head_hash = ? WHERE id = 1",
-            arguments: [sequence, Data(previousHash)]
-        )
+        try db.cachedStatement(sql: "UPDATE ledger_meta SET audit_count = ?, audit_head_hash = ? WHERE id = 1")
+            .execute(arguments: [sequence, Data(previousHash)])
         return (receipts, ChainHead(count: sequence, hash: previousHash))
     }
 
