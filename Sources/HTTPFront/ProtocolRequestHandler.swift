@@ -31,8 +31,8 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var isActive = false
     /// What arrived for later requests while one was being answered, in order.
     private var waiting = CircularBuffer<Pending>()
-    /// A read was asked for while parts were waiting, an answer was being prepared or the connection was not
-    /// writable; it is passed on once none of these holds.
+    /// A read was asked for while parts were waiting or the connection was not writable; it is passed on once
+    /// neither holds.
     private var readDeferred = false
     /// Close once the request in progress is answered (shutdown, or the client stopped sending).
     private var closeWhenIdle = false
@@ -98,8 +98,13 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Withholds reads while parts of a pipelined request wait, while an answer is prepared, and while answers wait
-    /// for the client to read them, so that a client can queue neither requests nor answers without bound.
+    /// Withholds reads while parts of a pipelined request wait and while answers wait for the client to read them, so
+    /// that a client can queue neither requests nor answers without bound.
+    ///
+    /// A read is not withheld merely because an answer is being prepared: a client that waits for each answer sends
+    /// nothing meanwhile, and withholding would take the socket out of the event loop's read interest and put it back
+    /// for every request (two `epoll_ctl` calls each). What a pipelining client sent meanwhile is read once, waits,
+    /// and holds further reads back until it is taken up.
     func read(context: ChannelHandlerContext) {
         self.readDeferred = true
         self.passDeferredRead(context: context)
@@ -118,7 +123,7 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func passDeferredRead(context: ChannelHandlerContext) {
-        guard self.readDeferred, self.waiting.isEmpty, !self.isAnswering, context.channel.isWritable else { return }
+        guard self.readDeferred, self.waiting.isEmpty, context.channel.isWritable else { return }
         self.readDeferred = false
         context.read()
     }
