@@ -33,7 +33,8 @@ public struct OCSPOutcome: Sendable {
 ///
 /// Checks, in order (each failure an unsigned OCSPResponse with that status, RFC 6960 §2.3):
 /// 1. a DER OCSPRequest with nothing after it, version v1, 1 to `maxCertIDs` CertIDs, a nonce of 1 to 128 octets
-///    when present (RFC 9654 §2.1) → else malformedRequest;
+///    when present (RFC 9654 §2.1), no critical extension the responder does not understand (RFC 6960 §4.4)
+///    → else malformedRequest;
 /// 2. when signed requests are required: a signature → else sigRequired; it must verify → else unauthorized;
 /// 3. every CertID names one configured issuer, the same for all → else unauthorized.
 /// A request with one CertID and no nonce (or with a nonce when nonces are ignored) is answered from the pre-signed
@@ -134,6 +135,31 @@ public final class OCSPResponderService: Service, Sendable {
         case sign(SigningJob)
     }
 
+    /// Whether every extension marked critical in the request is one this responder acts on.
+    ///
+    /// RFC 6960 §4.4: unrecognised extensions are ignored "unless they have the critical flag set and are not
+    /// understood"; answering such a request as if the extension were absent would claim a service the client made a
+    /// condition. Understood: the nonce (§4.4.1), and AcceptableResponses (§4.4.3) when it lists
+    /// id-pkix-ocsp-basic, the only type this responder answers with. No singleRequestExtension is understood
+    /// (the service locator of §4.4.6 asks for a proxy, which this responder is not).
+    static func understandsCriticalExtensions(of tbs: TBSRequest) -> Bool {
+        for requestExtension in tbs.requestExtensions ?? [] where requestExtension.critical {
+            switch requestExtension.oid {
+            case .OCSP.nonce:
+                continue
+            case .OCSP.acceptableResponses:
+                let types = try? DER.sequence(
+                    of: ASN1ObjectIdentifier.self, identifier: .sequence, rootNode: DER.parse(requestExtension.value))
+                guard let types, types.contains(.OCSP.basicResponse) else { return false }
+            default:
+                return false
+            }
+        }
+        return tbs.requestList.allSatisfy { single in
+            !(single.singleRequestExtensions ?? []).contains(where: \.critical)
+        }
+    }
+
     /// The checks of the type's documentation, then the cached answer or what must be signed.
     func decide(_ bytes: ArraySlice<UInt8>) -> Decision {
         let requestBytes = Array(bytes)  // the memo's key
@@ -162,6 +188,7 @@ public final class OCSPResponderService: Service, Sendable {
         if let nonce, !nonce.hasAcceptedLength {
             return .answer(Self.failure(.malformedRequest))
         }
+        guard Self.understandsCriticalExtensions(of: tbs) else { return .answer(Self.failure(.malformedRequest)) }
         if self.configuration.requireSignedRequests {
             guard let signature = request.optionalSignature else { return .answer(Self.failure(.sigRequired)) }
             guard Self.verify(signature, over: request.tbsRequestBytes) else {

@@ -10,6 +10,9 @@ public import X509
 extension ASN1ObjectIdentifier.OCSP {
     /// id-pkix-ocsp-nonce, RFC 6960 §4.4.1 and RFC 9654 §2.1 (extnValue: the DER of an OCTET STRING).
     public static let nonce: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 48, 1, 2]
+    /// id-pkix-ocsp-response, RFC 6960 §4.4.3 (a request extension; value AcceptableResponses, a SEQUENCE OF the
+    /// response types the client takes).
+    public static let acceptableResponses: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 48, 1, 4]
     /// id-pkix-ocsp-nocheck, RFC 6960 §4.2.2.2.1 (a certificate extension of delegated responders; value NULL).
     public static let noCheck: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 48, 1, 5]
     /// id-pkix-ocsp-extended-revoke, RFC 6960 §4.4.8 (a response extension; value NULL).

@@ -94,6 +94,57 @@ struct ResponderServiceMalformedTests {
         self.expectMalformed(await harness.respond(try derBytes(OCSPRequest(tbsRequest: twice))), harness)
     }
 
+    /// An extension value: the DER of `NULL`, which no extension of RFC 6960 has.
+    static let nullValue: ArraySlice<UInt8> = [0x05, 0x00]
+
+    /// The AcceptableResponses extension (RFC 6960 §4.4.3) listing `types`.
+    func acceptableResponses(_ types: [ASN1ObjectIdentifier], critical: Bool) throws -> Certificate.Extension {
+        var coder = DER.Serializer()
+        try coder.appendConstructedNode(identifier: .sequence) { coder in
+            for type in types { try coder.serialize(type) }
+        }
+        return Certificate.Extension(
+            oid: .OCSP.acceptableResponses, critical: critical, value: coder.serializedBytes[...])
+    }
+
+    @Test("a critical request extension it does not understand is malformed; a non-critical one is ignored (§4.4)")
+    func criticalRequestExtension() async throws {
+        let harness = try ResponderHarness()
+        let certID = try harness.certID(harness.pki.eeGood)
+        let unknownOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 99999, 1]
+        func request(_ extensions: [Certificate.Extension], single: [Certificate.Extension]? = nil) throws -> [UInt8] {
+            let tbs = TBSRequest(
+                requestList: [OCSPSingleRequest(reqCert: certID, singleRequestExtensions: single)],
+                requestExtensions: extensions)
+            return try derBytes(OCSPRequest(tbsRequest: tbs))
+        }
+        let critical = Certificate.Extension(oid: unknownOID, critical: true, value: Self.nullValue)
+        self.expectMalformed(await harness.respond(try request([critical])), harness)
+        // The service locator (§4.4.6) asks for a proxy; marked critical, it cannot be ignored either.
+        let locator = Certificate.Extension(
+            oid: [1, 3, 6, 1, 5, 5, 7, 48, 1, 7], critical: true, value: Self.nullValue)
+        self.expectMalformed(await harness.respond(try request([], single: [locator])), harness)
+        self.expectMalformed(
+            await harness.respond(try request([self.acceptableResponses([unknownOID], critical: true)])), harness)
+
+        let ignored = Certificate.Extension(oid: unknownOID, critical: false, value: Self.nullValue)
+        for extensions in [
+            [ignored], [try self.acceptableResponses([.OCSP.basicResponse], critical: true)],
+            [try self.acceptableResponses([unknownOID], critical: false)],
+        ] {
+            let outcome = await harness.respond(try request(extensions))
+            #expect(try basicResponse(of: outcome).tbsResponseData.responses.first?.certStatus == .good)
+        }
+        let outcome = await harness.respond(try request([], single: [locator.withCritical(false)]))
+        #expect(try basicResponse(of: outcome).tbsResponseData.responses.first?.certStatus == .good)
+
+        // A nonce marked critical is understood: it is echoed.
+        var nonce = OCSPNonce(octets: randomOctets(16)).makeCertificateExtension()
+        nonce.critical = true
+        let echoed = try basicResponse(of: await harness.respond(try request([nonce]))).tbsResponseData
+        #expect(try echoed.nonce?.octets == OCSPNonce(nonce).octets)
+    }
+
     @Test("nonces of 1, 16, 32 and 128 octets are echoed in a live-signed answer", arguments: [1, 16, 32, 128])
     func nonceEchoed(length: Int) async throws {
         let harness = try ResponderHarness()
@@ -126,5 +177,13 @@ struct ResponderServiceMalformedTests {
         let second = try basicResponse(of: await harness.respond(to: [certID], nonce: Array(repeating: 2, count: 16)))
         #expect(try first.tbsResponseData.nonce?.octets == ArraySlice(repeating: 1, count: 16))
         #expect(try second.tbsResponseData.nonce?.octets == ArraySlice(repeating: 2, count: 16))
+    }
+}
+
+extension Certificate.Extension {
+    fileprivate func withCritical(_ critical: Bool) -> Certificate.Extension {
+        var copy = self
+        copy.critical = critical
+        return copy
     }
 }
