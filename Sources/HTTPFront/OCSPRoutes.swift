@@ -84,14 +84,23 @@ final class CachingHeaderCache: Sendable {
 
     private let entries = Mutex<[String: Fields]>([:])
 
+    /// Seconds a cache may keep the answer: until a minute before nextUpdate (a tenth of the validity when that is
+    /// shorter than ten minutes).
+    ///
+    /// RFC 5019 §6.2 asks for a max-age "earlier than nextUpdate", not at it: a cache counts the age from when the
+    /// answer reached it, so transit time would otherwise let it serve the answer past nextUpdate.
+    static func maxAge(_ validity: OCSPOutcome.Validity, now: Int64) -> Int64 {
+        let margin = max(1, min(60, (validity.nextUpdate - validity.thisUpdate) / 10))
+        return max(0, validity.nextUpdate - margin - now)
+    }
+
     /// `Last-Modified`, `Expires`, `ETag` and `Cache-Control` for an answer at `now` (RFC 5019 §6.2), rendered once
     /// per answer and second.
     func fields(for validity: OCSPOutcome.Validity, now: Int64) -> [(String, String)] {
         if let cached = self.entries.withLock({ $0[validity.entityTag] }), cached.second == now {
             return cached.fields
         }
-        // max-age ends at nextUpdate, so that no cache keeps the answer past it.
-        let maxAge = max(0, validity.nextUpdate - now)
+        let maxAge = Self.maxAge(validity, now: now)
         let fields = [
             ("last-modified", HTTPDate.format(secondsSince1970: validity.thisUpdate)),
             ("expires", HTTPDate.format(secondsSince1970: validity.nextUpdate)),

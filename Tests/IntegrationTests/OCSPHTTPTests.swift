@@ -40,9 +40,14 @@ struct OCSPHTTPTests {
         #expect(maxAge != nil, "Cache-Control: \(cacheControl)", sourceLocation: sourceLocation)
         if let maxAge, let date, let expires {
             #expect(maxAge > 0, "\(cacheControl)", sourceLocation: sourceLocation)
+            // RFC 5019 §6.2: max-age ends "earlier than nextUpdate" (here a minute before it), not at it.
             #expect(
-                Double(maxAge) <= expires.timeIntervalSince(date),
-                "max-age \(maxAge) reaches past nextUpdate (Date \(date), Expires \(expires))",
+                Double(maxAge) < expires.timeIntervalSince(date),
+                "max-age \(maxAge) reaches nextUpdate (Date \(date), Expires \(expires))",
+                sourceLocation: sourceLocation)
+            #expect(
+                Double(maxAge) >= expires.timeIntervalSince(date) - 61,
+                "max-age \(maxAge) ends needlessly early (Date \(date), Expires \(expires))",
                 sourceLocation: sourceLocation)
         }
     }
