@@ -73,7 +73,13 @@ final class ProtocolRoutes: Sendable {
         // The query, if any, is not part of the resource (RFC 3986 §3.4); base64 has no '?'. Compared as UTF-8:
         // this runs for every request.
         let utf8 = uri.utf8
-        let path = utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8[..<$0] } ?? utf8[...]
+        var path = utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8[..<$0] } ?? utf8[...]
+        if path.first != UInt8(ascii: "/") {
+            // RFC 9112 §3.2.2: a server MUST accept the absolute-form (`http://host/tsa`), which clients send when
+            // they think they talk to a proxy; the resource is its path.
+            guard let absolutePath = Self.pathOfAbsoluteForm(path) else { return .notFound }
+            path = absolutePath
+        }
         if self.tsaEnabled, path.elementsEqual("/tsa".utf8) {
             return method == .POST ? .route(.timeStamp) : .methodNotAllowed("POST")
         }
@@ -98,6 +104,24 @@ final class ProtocolRoutes: Sendable {
         default:
             return .methodNotAllowed("GET, POST")
         }
+    }
+
+    /// The path of an absolute-form request target `http[s]://authority[/path]` (RFC 9112 §3.2.2); `nil` for any
+    /// other form (`*`, authority-form, garbage).
+    static func pathOfAbsoluteForm(_ target: Substring.UTF8View) -> Substring.UTF8View? {
+        for scheme in ["http://", "https://"] where Self.hasCaseInsensitivePrefix(target, scheme) {
+            let rest = target.dropFirst(scheme.utf8.count)
+            // An empty path is the root (RFC 9110 §4.2.1); it names no resource here either way.
+            return rest.firstIndex(of: UInt8(ascii: "/")).map { rest[$0...] } ?? rest[rest.endIndex...]
+        }
+        return nil
+    }
+
+    private static func hasCaseInsensitivePrefix(_ bytes: Substring.UTF8View, _ prefix: String) -> Bool {
+        bytes.count >= prefix.utf8.count
+            && zip(bytes, prefix.utf8).allSatisfy { byte, expected in
+                byte == expected || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == expected)
+            }
     }
 
     enum BodyProblem {

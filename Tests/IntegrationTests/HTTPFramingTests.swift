@@ -87,7 +87,7 @@ struct HTTPFramingTests {
     /// two serials), and the connection stays open. A malformed request line is answered 400 with
     /// `connection: close` and the server closes (RFC 9112 §2.2); the daemon serves on. Bytes that fail to parse
     /// behind a complete request (GARBAGE, or anything after `Connection: close`) never cost that request its
-    /// answer.
+    /// answer. A request target in absolute-form (`http://host/tsa`, RFC 9112 §3.2.2) is routed by its path.
     @Test func pipelinedRequestsInOrderAndMalformedRequestLine() async throws {
         try await withDevelopmentDaemon("http-pipelining") { _, daemon, banner in
             let digests = [randomBytes(32), randomBytes(32)]
@@ -163,6 +163,23 @@ struct HTTPFramingTests {
                     #expect(response?.status == 400, "\(label): \(connection.evidence)")
                     let closed = try await connection.waitForClose(timeout: .seconds(10))
                     #expect(closed, "\(label): still open 10 s after the 400: \(connection.evidence)")
+                }
+            }
+            // RFC 9112 §3.2.2: the absolute-form of the request target is accepted; the resource is its path.
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                let digest = randomBytes(32)
+                let body = try Requests.make(digest: digest)
+                let head = [
+                    "POST HTTP://127.0.0.1:\(banner.tsaPort)/tsa HTTP/1.1", "Host: 127.0.0.1",
+                    "Content-Type: application/timestamp-query", "Content-Length: \(body.count)",
+                ]
+                try await connection.send(
+                    Array((head.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
+                        + Array("GET http://127.0.0.1/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+                let responses = try await connection.responses(2)
+                #expect(responses.map(\.status) == [200, 404], "absolute-form: \(connection.evidence)")
+                if let first = responses.first {
+                    Self.expectGranted(first, digest: digest, "POST in absolute-form")
                 }
             }
             try await HTTPTests.expectStillServing(banner)
