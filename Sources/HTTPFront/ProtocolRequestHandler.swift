@@ -146,7 +146,11 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             self.state = .answering  // the buffer is uniquely referenced while it grows
-            body.writeBuffer(&chunk)
+            if body.readableBytes == 0 {
+                body = chunk  // the usual single-part body: kept as read, not copied
+            } else {
+                body.writeBuffer(&chunk)
+            }
             self.state = .collecting(route, head, body)
         case .end:
             switch self.state {
