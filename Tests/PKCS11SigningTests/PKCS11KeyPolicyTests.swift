@@ -136,6 +136,46 @@ extension PKCS11TokenTests {
             }
         }
 
+        @Test("a PIN refused for one signature stops the signer: that signature fails, no C_Login follows")
+        func contextLoginRefused() async throws {
+            try await SoftHSM.with { hsm in
+                try hsm.initializeToken(label: "TSA")
+                let module = try loadInterposedModule()
+                defer { module.finalize() }
+                try provisionKey(
+                    hsm, module: module, token: "TSA", label: "qualified", type: .ecP256, ca: try TestCA(),
+                    alwaysAuthenticate: true)
+                let signer = try await PKCS11Signer(
+                    configuration: hsm.configuration(token: "TSA", key: .label("qualified")), module: module,
+                    logger: quietLogger)
+                _ = try await signer.sign(Array("accepted".utf8))
+                #expect(signer.health == .available)
+
+                Interposed.refuseContextLogins(true)
+                let before = Interposed.loginCount
+                let refused = await #expect(throws: PKCS11Error.self) {
+                    try await signer.sign(Array("refused".utf8))
+                }
+                #expect(refused?.code == .pinRejected, "\(String(describing: refused))")
+                #expect(refused?.returnValueName == "CKR_PIN_INCORRECT", "\(String(describing: refused))")
+                #expect(Interposed.loginCount - before == 1, "the refused PIN is not retried")
+                guard case .unavailable(let reason) = signer.health else {
+                    Issue.record("the signer is still \(signer.health) after the token refused the PIN")
+                    return
+                }
+                #expect(reason.contains("PIN") && reason.contains("restarts"), "\(reason)")
+
+                // Even once the token would take the PIN again, the signer makes no further attempt (each would
+                // count towards locking the token) until it is restarted.
+                Interposed.refuseContextLogins(false)
+                let afterRefusal = Interposed.loginCount
+                await #expect(throws: PKCS11Error.self) { try await signer.sign(Array("later".utf8)) }
+                #expect(Interposed.loginCount == afterRefusal)
+                #expect(signer.health != .available)
+                await signer.close()
+            }
+        }
+
         @Test("a wrong PIN is a clear start-up error after exactly one C_Login, never retried")
         func wrongPIN() async throws {
             try await SoftHSM.with { hsm in

@@ -251,7 +251,7 @@ func provisionKey(
     return (key, certificate)
 }
 
-/// Entries of the module's function table replaced by tests: a counting `C_Login` and a
+/// Entries of the module's function table replaced by tests: a counting `C_Login` (that can refuse context logins) and a
 /// `C_GetMechanismList` that can hide mechanisms. The real entries are kept here, since a C
 /// function pointer carries no context.
 enum Interposed {
@@ -259,9 +259,17 @@ enum Interposed {
     nonisolated(unsafe) static var realMechanismList: CK_C_GetMechanismList?
     static let logins = Atomic<Int>(0)
     static let hiddenMechanisms = Mutex<Set<CK_MECHANISM_TYPE>>([])
+    /// When set, `C_Login(CKU_CONTEXT_SPECIFIC)` answers `CKR_PIN_INCORRECT` without reaching the token, as a
+    /// token whose PIN was changed under a running signer would.
+    static let refusesContextLogins = Atomic<Bool>(false)
 
     /// The number of `C_Login` calls since the last ``resetLogins()``.
     static var loginCount: Int { self.logins.load(ordering: .relaxed) }
+
+    /// Makes `C_Login(CKU_CONTEXT_SPECIFIC)` answer `CKR_PIN_INCORRECT` (or reach the token again).
+    static func refuseContextLogins(_ refuse: Bool) {
+        self.refusesContextLogins.store(refuse, ordering: .relaxed)
+    }
 
     static func resetLogins() {
         self.logins.store(0, ordering: .relaxed)
@@ -278,6 +286,7 @@ enum Interposed {
         self.realMechanismList = table.C_GetMechanismList
         self.logins.store(0, ordering: .relaxed)
         self.hiddenMechanisms.withLock { $0 = [] }
+        self.refusesContextLogins.store(false, ordering: .relaxed)
         table.C_Login = countingLogin
         table.C_GetMechanismList = filteringMechanismList
     }
@@ -285,6 +294,9 @@ enum Interposed {
 
 private let countingLogin: CK_C_Login = { session, userType, pin, length in
     Interposed.logins.add(1, ordering: .relaxed)
+    if userType == CKU_CONTEXT_SPECIFIC, Interposed.refusesContextLogins.load(ordering: .relaxed) {
+        return CKR_PIN_INCORRECT
+    }
     guard let real = Interposed.realLogin else { return CKR_GENERAL_ERROR }
     return real(session, userType, pin, length)
 }
