@@ -39,8 +39,9 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private enum Pending {
         case part(HTTPServerRequestPart)
-        /// The decoder found the bytes after the earlier requests malformed: 400 once those are answered.
-        case malformed
+        /// The decoder found the bytes after the earlier requests malformed: this status (400, or 431 for a header
+        /// block over the decoder's limit) once those are answered.
+        case malformed(HTTPResponseStatus)
     }
 
     private enum State {
@@ -195,20 +196,25 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         // The decoder's error comes after the parts it decoded before it: the requests before the malformed bytes
         // are answered first, in order (as NIO's pipelining handler keeps it).
+        // RFC 6585 §5: a request line and header fields over the decoder's limit are 431, other parse errors 400.
+        let status: HTTPResponseStatus =
+            (error as? HTTPParserError) == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
         if self.isAnswering || !self.waiting.isEmpty {
             if !self.waiting.contains(where: { if case .malformed = $0 { true } else { false } }) {
-                self.waiting.append(.malformed)
+                self.waiting.append(.malformed(status))
             }
             return
         }
-        self.answerMalformed(context: context)
+        self.answerMalformed(status, context: context)
     }
 
-    /// RFC 9112 §2.2, §3.2: a malformed request is answered 400, and the connection ends (the framing may be lost).
-    private func answerMalformed(context: ChannelHandlerContext) {
+    /// RFC 9112 §2.2, §3.2: a malformed request is answered 400 (431 when its header block is too large), and the
+    /// connection ends (the framing may be lost).
+    private func answerMalformed(_ status: HTTPResponseStatus = .badRequest, context: ChannelHandlerContext) {
         guard self.isActive, !self.isClosing else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        buffer.writeString("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n")
+        var buffer = context.channel.allocator.buffer(capacity: 160)
+        buffer.writeString(
+            "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-length: 0\r\nconnection: close\r\n")
         buffer.writeString("date: \(self.routes.dates.current())\r\nserver: \(self.routes.serverName)\r\n\r\n")
         self.state = .closing
         self.waiting.removeAll()
@@ -300,7 +306,7 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         while context.channel.isWritable, let pending = self.waiting.popFirst() {
             switch pending {
             case .part(let part): self.handle(part, context: context)
-            case .malformed: return self.answerMalformed(context: context)
+            case .malformed(let status): return self.answerMalformed(status, context: context)
             }
             if self.isAnswering || self.isClosing { return }
         }

@@ -87,7 +87,8 @@ struct HTTPFramingTests {
     /// two serials), and the connection stays open. A malformed request line is answered 400 with
     /// `connection: close` and the server closes (RFC 9112 §2.2); the daemon serves on. Bytes that fail to parse
     /// behind a complete request (GARBAGE, or anything after `Connection: close`) never cost that request its
-    /// answer. A request target in absolute-form (`http://host/tsa`, RFC 9112 §3.2.2) is routed by its path.
+    /// answer. A header block over the decoder's limit is answered 431 and closed (RFC 6585 §5). A request target in
+    /// absolute-form (`http://host/tsa`, RFC 9112 §3.2.2) is routed by its path.
     @Test func pipelinedRequestsInOrderAndMalformedRequestLine() async throws {
         try await withDevelopmentDaemon("http-pipelining") { _, daemon, banner in
             let digests = [randomBytes(32), randomBytes(32)]
@@ -164,6 +165,14 @@ struct HTTPFramingTests {
                     let closed = try await connection.waitForClose(timeout: .seconds(10))
                     #expect(closed, "\(label): still open 10 s after the 400: \(connection.evidence)")
                 }
+            }
+            // RFC 6585 §5: a header block over the decoder's limit (80 KiB) is 431, and the connection ends.
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                let padding = String(repeating: "a", count: 100_000)
+                try await connection.send("POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(padding)\r\n\r\n")
+                let response = try await connection.next()
+                #expect(response?.status == 431, "a 100 kB header field: \(connection.evidence)")
+                try await Self.expectClosingAnswer(response, "431 to a 100 kB header field", on: connection)
             }
             // RFC 9112 §3.2.2: the absolute-form of the request target is accepted; the resource is its path.
             try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
