@@ -216,10 +216,7 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         buffer.writeString(
             "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-length: 0\r\nconnection: close\r\n")
         buffer.writeString("date: \(self.routes.dates.current())\r\nserver: \(self.routes.serverName)\r\n\r\n")
-        self.state = .closing
-        self.waiting.removeAll()
-        let channel = context.channel
-        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        self.writeFinal(buffer, context: context)
     }
 
     // MARK: Routing
@@ -392,6 +389,13 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
             return
         }
+        self.writeFinal(buffer, context: context)
+    }
+
+    /// Writes the connection's last answer, then closes the sending side first and the rest once the client closed
+    /// or after a grace period (RFC 9112 §9.6): what the client still sends is read and dropped meanwhile, so that
+    /// closing with unread bytes does not reset the connection before the client has read the answer.
+    private func writeFinal(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         self.state = .closing
         self.waiting.removeAll()
         let channel = context.channel
