@@ -80,6 +80,20 @@ struct MutatedRequestTests {
         }
     }
 
+    /// The body of a `200` answer with `mediaType`, parsed by `parse`; an issue naming `what` when it is none.
+    static func parsedBody<T>(
+        of answer: RawHTTP.Response, _ mediaType: String, as what: String, _ label: String,
+        _ parse: ([UInt8]) throws -> T
+    ) -> T? {
+        #expect(answer.status == 200, "\(label): \(answer)")
+        #expect(answer.header("content-type") == mediaType, "\(label): \(answer)")
+        guard let parsed = try? parse(answer.body) else {
+            Issue.record("\(label): the answer is no \(what): \(hex(answer.body))")
+            return nil
+        }
+        return parsed
+    }
+
     static func der(_ value: some DERSerializable) throws -> [UInt8] {
         var coder = DER.Serializer()
         try coder.serialize(value)
@@ -98,12 +112,10 @@ struct MutatedRequestTests {
             var grantedSerials: [String] = []
             for (index, (input, answer)) in zip(stampInputs, stampAnswers).enumerated() {
                 let label = "TSA mutation \(index) (\(hex(input)))"
-                #expect(answer.status == 200, "\(label): \(answer)")
-                #expect(answer.header("content-type") == "application/timestamp-reply", "\(label): \(answer)")
-                guard let received = try? ReceivedResponse(answer.body) else {
-                    Issue.record("\(label): the answer is no TimeStampResp: \(hex(answer.body))")
-                    continue
-                }
+                guard
+                    let received = Self.parsedBody(
+                        of: answer, "application/timestamp-reply", as: "TimeStampResp", label, ReceivedResponse.init)
+                else { continue }
                 guard let token = received.token else {
                     #expect(received.status == .rejection && received.failInfo != nil, "\(label): \(received.status)")
                     continue
@@ -136,12 +148,11 @@ struct MutatedRequestTests {
             for (index, input) in statusInputs.enumerated() {
                 for (method, answer) in [("POST", posted[index]), ("GET", fetched[index])] {
                     let label = "OCSP \(method) mutation \(index) (\(hex(input)))"
-                    #expect(answer.status == 200, "\(label): \(answer)")
-                    #expect(answer.header("content-type") == "application/ocsp-response", "\(label): \(answer)")
-                    guard let received = try? ReceivedOCSPResponse(answer.body) else {
-                        Issue.record("\(label): the answer is no OCSPResponse: \(hex(answer.body))")
-                        continue
-                    }
+                    guard
+                        let received = Self.parsedBody(
+                            of: answer, "application/ocsp-response", as: "OCSPResponse", label,
+                            ReceivedOCSPResponse.init)
+                    else { continue }
                     guard received.status == .successful else {
                         #expect(received.basic == nil, "\(label): responseBytes with status \(received.status)")
                         continue

@@ -99,8 +99,11 @@ extension PKCS11TokenTests {
             }
         }
 
-        @Test("a key with CKA_ALWAYS_AUTHENTICATE signs with one context-specific C_Login per signature")
-        func alwaysAuthenticate() async throws {
+        /// A token "TSA" holding the EC P-256 key "qualified" with `CKA_ALWAYS_AUTHENTICATE`, and a signer for it
+        /// (closed by `body`).
+        func withAlwaysAuthenticateSigner(
+            _ body: (SoftHSM, PKCS11Module, PKCS11Signer, Certificate) async throws -> Void
+        ) async throws {
             try await SoftHSM.with { hsm in
                 try hsm.initializeToken(label: "TSA")
                 let module = try loadInterposedModule()
@@ -108,11 +111,17 @@ extension PKCS11TokenTests {
                 let (_, certificate) = try provisionKey(
                     hsm, module: module, token: "TSA", label: "qualified", type: .ecP256, ca: try TestCA(),
                     alwaysAuthenticate: true)
-                try provisionKey(hsm, module: module, token: "TSA", label: "plain", type: .ecP256, ca: try TestCA())
-
                 let signer = try await PKCS11Signer(
                     configuration: hsm.configuration(token: "TSA", key: .label("qualified")), module: module,
                     logger: quietLogger)
+                try await body(hsm, module, signer, certificate)
+            }
+        }
+
+        @Test("a key with CKA_ALWAYS_AUTHENTICATE signs with one context-specific C_Login per signature")
+        func alwaysAuthenticate() async throws {
+            try await self.withAlwaysAuthenticateSigner { hsm, module, signer, certificate in
+                try provisionKey(hsm, module: module, token: "TSA", label: "plain", type: .ecP256, ca: try TestCA())
                 let before = Interposed.loginCount
                 for index in 0..<3 {
                     let message = Array("stamp \(index)".utf8)
@@ -138,16 +147,7 @@ extension PKCS11TokenTests {
 
         @Test("a PIN refused for one signature stops the signer: that signature fails, no C_Login follows")
         func contextLoginRefused() async throws {
-            try await SoftHSM.with { hsm in
-                try hsm.initializeToken(label: "TSA")
-                let module = try loadInterposedModule()
-                defer { module.finalize() }
-                try provisionKey(
-                    hsm, module: module, token: "TSA", label: "qualified", type: .ecP256, ca: try TestCA(),
-                    alwaysAuthenticate: true)
-                let signer = try await PKCS11Signer(
-                    configuration: hsm.configuration(token: "TSA", key: .label("qualified")), module: module,
-                    logger: quietLogger)
+            try await self.withAlwaysAuthenticateSigner { _, _, signer, _ in
                 _ = try await signer.sign(Array("accepted".utf8))
                 #expect(signer.health == .available)
 
