@@ -244,6 +244,11 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .failed(let status, let message):
             self.state = .discarding
             self.writeText(status, message, head: head, close: true, context: context)
+        case .serverOptions(let allowed):
+            // RFC 9110 §9.3.7: a successful answer without content states Content-Length 0 (as `write` does).
+            self.state = .discarding
+            self.write(
+                status: .ok, headers: [("allow", allowed)], body: [], head: head, close: bodyPending, context: context)
         case .route(let route):
             if route.readsBody {
                 if let problem = self.routes.bodyProblem(route, headers: head.headers) {

@@ -66,6 +66,8 @@ final class ProtocolRoutes: Sendable {
         /// The resource exists, with these methods (the `Allow` header, RFC 9110 §15.5.6).
         case methodNotAllowed(String)
         case failed(HTTPResponseStatus, String)
+        /// `OPTIONS *`: what the server as a whole supports (RFC 9110 §9.3.7), these methods.
+        case serverOptions(String)
     }
 
     /// Which resource a request names. A disabled service's paths do not exist (404).
@@ -73,6 +75,11 @@ final class ProtocolRoutes: Sendable {
         // The query, if any, is not part of the resource (RFC 3986 §3.4); base64 has no '?'. Compared as UTF-8:
         // this runs for every request.
         let utf8 = uri.utf8
+        // RFC 9112 §3.2.4: the asterisk-form names the server itself, and only OPTIONS may use it.
+        if utf8.count == 1, utf8.first == UInt8(ascii: "*") {
+            guard method == .OPTIONS else { return .failed(.badRequest, "only OPTIONS may name the server (*)\n") }
+            return .serverOptions(self.ocspEnabled ? "GET, HEAD, POST" : "POST")
+        }
         var path = utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8[..<$0] } ?? utf8[...]
         if path.first != UInt8(ascii: "/") {
             // RFC 9112 §3.2.2: a server MUST accept the absolute-form (`http://host/tsa`), which clients send when
@@ -102,7 +109,7 @@ final class ProtocolRoutes: Sendable {
             // percent-encode it (RFC 6960 App. A.1 asks for url-encoding; RFC 5019 §5 the same).
             return .route(.ocspGet(path.dropFirst(prefix.count)))
         default:
-            return .methodNotAllowed("GET, POST")
+            return .methodNotAllowed("GET, HEAD, POST")
         }
     }
 

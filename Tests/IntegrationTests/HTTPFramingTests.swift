@@ -88,7 +88,8 @@ struct HTTPFramingTests {
     /// `connection: close` and the server closes (RFC 9112 §2.2); the daemon serves on. Bytes that fail to parse
     /// behind a complete request (GARBAGE, or anything after `Connection: close`) never cost that request its
     /// answer. A header block over the decoder's limit is answered 431 and closed (RFC 6585 §5). A request target in
-    /// absolute-form (`http://host/tsa`, RFC 9112 §3.2.2) is routed by its path.
+    /// absolute-form (`http://host/tsa`, RFC 9112 §3.2.2) is routed by its path; `OPTIONS *` is answered 200 with
+    /// the server's methods and `GET *` 400 (RFC 9112 §3.2.4).
     @Test func pipelinedRequestsInOrderAndMalformedRequestLine() async throws {
         try await withDevelopmentDaemon("http-pipelining") { _, daemon, banner in
             let digests = [randomBytes(32), randomBytes(32)]
@@ -190,6 +191,17 @@ struct HTTPFramingTests {
                 if let first = responses.first {
                     Self.expectGranted(first, digest: digest, "POST in absolute-form")
                 }
+                // RFC 9112 §3.2.4, RFC 9110 §9.3.7: `OPTIONS *` asks about the server: 200, what it allows, a length
+                // of 0; the connection stays open. Another method with `*` is malformed.
+                try await connection.send("OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let options = try await connection.next()
+                #expect(options?.status == 200, "OPTIONS *: \(connection.evidence)")
+                #expect(options?.header("allow") == "GET, HEAD, POST", "OPTIONS *: \(connection.evidence)")
+                #expect(options?.header("content-length") == "0", "OPTIONS *: \(connection.evidence)")
+                try await connection.send("GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let asterisk = try await connection.next()
+                #expect(asterisk?.status == 400, "GET *: \(connection.evidence)")
+                try await Self.expectClosingAnswer(asterisk, "400 to GET *", on: connection)
             }
             try await HTTPTests.expectStillServing(banner)
             #expect(daemon.isRunning)
