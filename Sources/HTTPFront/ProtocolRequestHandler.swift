@@ -36,6 +36,11 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readDeferred = false
     /// Close once the request in progress is answered (shutdown, or the client stopped sending).
     private var closeWhenIdle = false
+    /// The request being answered is answered while it is read (no task, no ledger wait): its answer is written
+    /// and flushed with the others of this event-loop round.
+    private var answeringWhileReading = false
+    /// A flush of this connection's written answers is queued for the end of the event loop's round.
+    private var flushQueued = false
 
     private enum Pending {
         case part(HTTPServerRequestPart)
@@ -288,6 +293,8 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
                 loop.execute { bound.value.handler.answered(answer, head: head, context: bound.value.context) }
             }
         }
+        self.answeringWhileReading = true
+        defer { self.answeringWhileReading = false }
         self.routes.answer(
             route, head: head, body: body.readableBytesView, clientAddress: self.clientAddress, deliver: deliver)
     }
@@ -333,6 +340,7 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard self.isActive else { return }
         self.state = .closing
         self.waiting.removeAll()
+        context.flush()  // an answer whose flush is still queued goes out first
         context.close(promise: nil)
     }
 
@@ -391,10 +399,35 @@ final class ProtocolRequestHandler: ChannelDuplexHandler, RemovableChannelHandle
             buffer.writeBytes(body)
         }
         guard !keepAlive else {
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            guard self.answeringWhileReading else {
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                return
+            }
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            self.queueFlush(context: context)
             return
         }
         self.writeFinal(buffer, context: context)
+    }
+
+    /// Flushes this connection's answers once the event loop has handled every connection that was ready in this
+    /// round: NIO runs the tasks queued meanwhile only after all ready sockets were read.
+    ///
+    /// An answer given while its request is read (OCSP from the cache or signed in-process, TSA rejections) would
+    /// otherwise be one `write` each, and each wakes the client's thread on its own; on two cores that wake-up
+    /// preempts the event loop before it reads the next ready request. Flushed together, the answers of one round
+    /// reach the clients in one burst. Answers that arrive later (a token after its ledger commit, a hardware
+    /// signature) come one batch at a time anyway and are flushed at once. Writability counts the unflushed bytes,
+    /// so backpressure is unchanged.
+    private func queueFlush(context: ChannelHandlerContext) {
+        guard !self.flushQueued else { return }
+        self.flushQueued = true
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.flushQueued = false
+            if handler.isActive { context.flush() }
+        }
     }
 
     /// Writes the connection's last answer, then closes the sending side first and the rest once the client closed

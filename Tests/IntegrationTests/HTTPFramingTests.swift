@@ -415,4 +415,46 @@ struct HTTPFramingTests {
             #expect(HTTPClient.metric(metrics, "sigillum_tsa_tokens_issued_total") == Double(count))
         }
     }
+
+    /// The same for answers given while their request is read, whose flush waits for the end of the event loop's
+    /// round: 20 000 pipelined `GET /ocsp/{request}` (served from the pre-signed cache) with no answer read stop
+    /// the daemon reading well before half of them are answered; read, every one is answered 200 with the same
+    /// bytes, in order, and the daemon serves on.
+    @Test func aClientThatReadsNoOCSPAnswersStopsTheServerReading() async throws {
+        try await withDevelopmentDaemon("http-backpressure-ocsp") { state, daemon, banner in
+            let request = try await OpenSSLOCSP.makeRequest(
+                issuer: state + "/pki/issuing-ca.pem", certificates: [state + "/pki/ee-good.pem"],
+                out: state + "/../request.der")
+            let get =
+                "GET /ocsp/\(OCSPHTTP.percentEncoded(OCSPHTTP.base64(request))) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            let count = 20_000
+            let all = Array([[UInt8]](repeating: Array(get.utf8), count: count).joined())
+            let answered = "sigillum_ocsp_responses_total{status=\"successful\",source=\"cache\"}"
+            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
+                let sender = Task { try await connection.send(all) }
+                var served = -1.0
+                var previous = -2.0
+                let deadline = ContinuousClock.now + .seconds(30)
+                while served != previous, served < Double(count), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                    previous = served
+                    served = HTTPClient.metric(try await HTTPClient.get(banner.metricsURL).text, answered) ?? -1
+                }
+                #expect(
+                    served > 0 && served < Double(count / 2),
+                    "OCSP answers given while the client read nothing: \(served) of \(count)")
+
+                let responses = try await connection.responses(count, timeout: .seconds(30))
+                try await sender.value
+                #expect(responses.count == count, "answers read: \(responses.count)\n\(connection.evidence)")
+                let first = responses.first?.body ?? []
+                #expect(
+                    responses.allSatisfy { $0.status == 200 && $0.body == first },
+                    "every pipelined GET is answered 200 with the cached answer")
+                #expect((try? ReceivedOCSPResponse(first))?.status == .successful)
+            }
+            try await HTTPTests.expectStillServing(banner)
+            #expect(daemon.isRunning)
+        }
+    }
 }
