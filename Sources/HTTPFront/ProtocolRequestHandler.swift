@@ -9,7 +9,8 @@ import NIOHTTP1
 /// responder answers from its cache or signs with an in-process key. Hardware signers continue in a task.
 ///
 /// NIO's request decoder parses; this handler writes each response itself, status line, header fields and body in
-/// one buffer (one `writev` per answer, nothing re-encoded on the way out), and keeps the HTTP/1.1 rules that
+/// one buffer (nothing re-encoded on the way out; answers given while their request is read are flushed together
+/// at the end of the event loop's round, see `queueFlush`), and keeps the HTTP/1.1 rules that
 /// NIO's server pipeline handlers would otherwise keep:
 /// - one request at a time: parts of a pipelined request wait (and reading pauses) until the answer before it is
 ///   written (RFC 9112 §9.3.2: answers in request order);
