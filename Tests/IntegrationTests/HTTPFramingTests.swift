@@ -375,6 +375,38 @@ struct HTTPFramingTests {
         }
     }
 
+    /// Sends `request` `count` times in one go on one connection and reads nothing until the counter `sample` stops
+    /// moving (the same twice, half a second apart; at most 30 s), which must happen before half the requests are
+    /// answered; then reads every answer and returns them.
+    static func pipelineWithoutReading(
+        _ request: [UInt8], count: Int, counter sample: String, port: Int, metricsURL: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [RawHTTP.Response] {
+        let all = Array([[UInt8]](repeating: request, count: count).joined())
+        return try await RawHTTP.withConnection(port: port) { connection in
+            // The send may block until the answers are read: it runs beside the reads.
+            let sender = Task { try await connection.send(all) }
+            var value = -1.0
+            var previous = -2.0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while value != previous, value < Double(count), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                previous = value
+                value = HTTPClient.metric(try await HTTPClient.get(metricsURL).text, sample) ?? -1
+            }
+            // What the kernel's buffers hold (about 4 MiB of answers on Linux's default tcp_wmem) bounds it.
+            #expect(
+                value > 0 && value < Double(count / 2),
+                "\(sample) while the client read nothing: \(value) of \(count)", sourceLocation: sourceLocation)
+            let responses = try await connection.responses(count, timeout: .seconds(30))
+            try await sender.value
+            #expect(
+                responses.count == count, "answers read: \(responses.count)\n\(connection.evidence)",
+                sourceLocation: sourceLocation)
+            return responses
+        }
+    }
+
     /// Backpressure: a client that pipelines requests and reads none of the answers makes the daemon stop reading
     /// once the answers fill the socket buffers, so it neither issues tokens for it nor buffers answers without
     /// bound. (Before, 10 000 requests sent in one go were all stamped and buffered within seconds.) When the
@@ -382,35 +414,14 @@ struct HTTPFramingTests {
     @Test func aClientThatReadsNoAnswersStopsTheServerReading() async throws {
         try await withDevelopmentDaemon("http-backpressure") { _, _, banner in
             let count = 10_000
-            let one = Self.tsaPost(try Requests.make(digest: randomBytes(32)))
-            let all = Array([[UInt8]](repeating: one, count: count).joined())
-            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
-                // The send may block until the answers are read: it runs beside the reads.
-                let sender = Task { try await connection.send(all) }
-                // Wait until issuing stops (the same count twice, half a second apart) or reaches every request.
-                var issued = -1.0
-                var previous = -2.0
-                let deadline = ContinuousClock.now + .seconds(30)
-                while issued != previous, issued < Double(count), ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                    previous = issued
-                    let metrics = try await HTTPClient.get(banner.metricsURL).text
-                    issued = HTTPClient.metric(metrics, "sigillum_tsa_tokens_issued_total") ?? -1
-                }
-                // What the kernel's buffers hold (about 4 MiB of answers on Linux's default tcp_wmem) bounds it.
-                #expect(
-                    issued > 0 && issued < Double(count / 2),
-                    "tokens issued while the client read nothing: \(issued) of \(count)")
-
-                let responses = try await connection.responses(count, timeout: .seconds(20))
-                try await sender.value
-                #expect(responses.count == count, "answers read: \(responses.count)\n\(connection.evidence)")
-                #expect(responses.allSatisfy { $0.status == 200 }, "every pipelined request is answered 200")
-                // Granted tokens with their own serials (a sample: parsing all would take longer than the rest).
-                let sample = responses.prefix(50) + responses.suffix(50)
-                let serials = Set(sample.compactMap { (try? ReceivedResponse($0.body))?.serial })
-                #expect(serials.count == sample.count, "distinct serials in the sample: \(serials.count)")
-            }
+            let responses = try await Self.pipelineWithoutReading(
+                Self.tsaPost(try Requests.make(digest: randomBytes(32))), count: count,
+                counter: "sigillum_tsa_tokens_issued_total", port: banner.tsaPort, metricsURL: banner.metricsURL)
+            #expect(responses.allSatisfy { $0.status == 200 }, "every pipelined request is answered 200")
+            // Granted tokens with their own serials (a sample: parsing all would take longer than the rest).
+            let sample = responses.prefix(50) + responses.suffix(50)
+            let serials = Set(sample.compactMap { (try? ReceivedResponse($0.body))?.serial })
+            #expect(serials.count == sample.count, "distinct serials in the sample: \(serials.count)")
             let metrics = try await HTTPClient.get(banner.metricsURL).text
             #expect(HTTPClient.metric(metrics, "sigillum_tsa_tokens_issued_total") == Double(count))
         }
@@ -427,32 +438,15 @@ struct HTTPFramingTests {
                 out: state + "/../request.der")
             let get =
                 "GET /ocsp/\(OCSPHTTP.percentEncoded(OCSPHTTP.base64(request))) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-            let count = 20_000
-            let all = Array([[UInt8]](repeating: Array(get.utf8), count: count).joined())
-            let answered = "sigillum_ocsp_responses_total{status=\"successful\",source=\"cache\"}"
-            try await RawHTTP.withConnection(port: banner.tsaPort) { connection in
-                let sender = Task { try await connection.send(all) }
-                var served = -1.0
-                var previous = -2.0
-                let deadline = ContinuousClock.now + .seconds(30)
-                while served != previous, served < Double(count), ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                    previous = served
-                    served = HTTPClient.metric(try await HTTPClient.get(banner.metricsURL).text, answered) ?? -1
-                }
-                #expect(
-                    served > 0 && served < Double(count / 2),
-                    "OCSP answers given while the client read nothing: \(served) of \(count)")
-
-                let responses = try await connection.responses(count, timeout: .seconds(30))
-                try await sender.value
-                #expect(responses.count == count, "answers read: \(responses.count)\n\(connection.evidence)")
-                let first = responses.first?.body ?? []
-                #expect(
-                    responses.allSatisfy { $0.status == 200 && $0.body == first },
-                    "every pipelined GET is answered 200 with the cached answer")
-                #expect((try? ReceivedOCSPResponse(first))?.status == .successful)
-            }
+            let responses = try await Self.pipelineWithoutReading(
+                Array(get.utf8), count: 20_000,
+                counter: "sigillum_ocsp_responses_total{status=\"successful\",source=\"cache\"}", port: banner.tsaPort,
+                metricsURL: banner.metricsURL)
+            let first = responses.first?.body ?? []
+            #expect(
+                responses.allSatisfy { $0.status == 200 && $0.body == first },
+                "every pipelined GET is answered 200 with the cached answer")
+            #expect((try? ReceivedOCSPResponse(first))?.status == .successful)
             try await HTTPTests.expectStillServing(banner)
             #expect(daemon.isRunning)
         }
